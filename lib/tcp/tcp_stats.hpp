@@ -1,0 +1,42 @@
+#pragma once
+#include <cstdint>
+
+namespace wsgate::tcp {
+
+// Every drop has a counter. X-macro so /metrics and the stats line list them
+// without repeating names. Add fields here; nothing else needs editing.
+#define WSGATE_TCP_STATS(X)                                                      \
+  X(segments_in, "segments received")                                          \
+  X(segments_out, "segments sent")                                             \
+  X(retransmits, "segments retransmitted")                                     \
+  X(conns_accepted, "connections established (passive open)")                 \
+  X(conns_refused_full, "SYN dropped: connection table full")                 \
+  X(drop_no_listener, "segment for no connection and no listener (RST sent)")  \
+  X(drop_bad_options, "segment with malformed options")                        \
+  X(drop_out_of_window, "segment outside the receive window")                  \
+  X(drop_ooo_full, "out-of-order segment dropped: per-connection limit")       \
+  X(drop_no_buffer, "data dropped: buffer pool empty")                         \
+  X(drop_bad_ack, "unacceptable ACK")                                           \
+  X(drop_paws, "segment failed PAWS (RFC 7323)")                               \
+  X(challenge_acks, "challenge ACKs sent (RFC 5961)")                          \
+  X(challenge_acks_limited, "challenge ACKs suppressed by the rate limit")     \
+  X(rst_in, "valid RSTs received")                                              \
+  X(rst_out, "RSTs sent")                                                       \
+  X(timeouts, "connections given up after retransmissions")                   \
+  X(fast_retransmits, "fast retransmits (RFC 5681)")                           \
+  X(ooo_segments, "out-of-order segments held")
+
+struct TcpStats {
+#define WSGATE_X(name, help) uint64_t name = 0;
+  WSGATE_TCP_STATS(WSGATE_X)
+#undef WSGATE_X
+
+  template <typename F>
+  void for_each(F&& f) const {
+#define WSGATE_X(name, help) f(#name, help, name);
+    WSGATE_TCP_STATS(WSGATE_X)
+#undef WSGATE_X
+  }
+};
+
+}  // namespace wsgate::tcp
