@@ -1,0 +1,38 @@
+// wsgate's own command line (after EAL's arguments and "--").
+#pragma once
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+namespace wsgate::app {
+
+struct Options {
+  uint32_t addr = 0xC6120002;  // 198.18.0.2: RFC 2544 benchmarking range
+  uint8_t prefix = 24;
+  uint32_t gateway = 0;        // 0: no gateway, on-link peers only
+  std::vector<uint16_t> http_ports{8080};
+  uint16_t echo_port = 7777;   // 0: off
+  std::string tap_name = "wsgate0";
+  bool host_addr_set = false;
+  uint32_t host_addr = 0;
+  uint8_t host_prefix = 24;
+  std::string iface;
+  uint32_t max_conns = 65536;  // per lcore
+  uint32_t buffers = 16384;    // 2 KiB buffers per lcore
+  uint32_t mbufs = 8191;       // per queue
+  uint32_t stats_interval_s = 10;
+  std::string log_level = "info";
+  uint32_t keepalive_s = 0;
+  uint32_t max_message_bytes = 1u << 20;
+  uint32_t max_header_bytes = 8192;
+  uint32_t handshake_timeout_ms = 10000;
+};
+
+enum class ParseResult { Ok, Help, Error };
+
+// argv here is what follows "--". On Error, *error names the option at fault.
+ParseResult parse_options(int argc, char** argv, Options* out, std::string* error);
+void print_usage(std::FILE* f);
+
+}  // namespace wsgate::app
