@@ -1,14 +1,12 @@
 #include "app/options.hpp"
 
-#include <arpa/inet.h>
-
 #include <charconv>
-#include <cstring>
 #include <string_view>
 
 #include <fmt/format.h>
 
 #include "core/log.hpp"
+#include "net/ipv4_addr.hpp"
 
 namespace wsgate::app {
 
@@ -23,21 +21,16 @@ bool parse_u32(std::string_view s, uint64_t lo, uint64_t hi, uint32_t* out) {
 }
 
 bool parse_ip(std::string_view s, uint32_t* out) {
-  if (s.size() > 15) return false;
-  char buf[16] = {};
-  std::memcpy(buf, s.data(), s.size());
-  in_addr a{};
-  if (inet_pton(AF_INET, buf, &a) != 1) return false;
-  *out = ntohl(a.s_addr);
-  return true;
+  auto ip = net::parse_ipv4(s);
+  if (ip) *out = *ip;
+  return ip.has_value();
 }
 
 bool parse_cidr(std::string_view s, uint32_t* ip, uint8_t* prefix) {
-  auto slash = s.find('/');
-  if (slash == std::string_view::npos) return false;
-  uint32_t len = 0;
-  if (!parse_ip(s.substr(0, slash), ip) || !parse_u32(s.substr(slash + 1), 0, 32, &len)) return false;
-  *prefix = static_cast<uint8_t>(len);
+  auto c = net::parse_ipv4_cidr(s);
+  if (!c) return false;
+  *ip = c->addr;
+  *prefix = c->prefix_len;
   return true;
 }
 

@@ -21,6 +21,7 @@ namespace wsgate::app {
   X(drop_icmp_malformed, "malformed ICMP or bad checksum")                     \
   X(drop_icmp_unsupported, "ICMP type other than echo request")               \
   X(drop_tcp_malformed, "TCP header fails validation")                         \
+  X(drop_tcp_bad_options, "TCP option list malformed")                     \
   X(drop_tcp_bad_checksum, "TCP checksum wrong")                               \
   X(drop_tx_no_mbuf, "segment not sent: mbuf pool empty")                      \
   X(drop_tx_no_route, "segment not sent: destination off-link and no gateway") \
