@@ -51,6 +51,9 @@ size_t Metrics::render(char* buf, size_t cap) {
 #define WSGATE_X(name, help) sum_counter("tcp_", #name, help, [](const Worker& w) { return w.tcp().stats().name; });
   WSGATE_TCP_STATS(WSGATE_X)
 #undef WSGATE_X
+#define WSGATE_X(name, help) sum_counter("ws_", #name, help, [](const Worker& w) { return w.http().stats().name; });
+  WSGATE_WS_STATS(WSGATE_X)
+#undef WSGATE_X
 
   o.add("# HELP wsgate_tcp_connections TCP connections by state\n# TYPE wsgate_tcp_connections gauge\n");
   for (int s = 0; s < tcp::kStateCount; ++s) {
@@ -69,11 +72,6 @@ size_t Metrics::render(char* buf, size_t cap) {
   o.add("# HELP wsgate_buffers_in_use data buffers borrowed\n# TYPE wsgate_buffers_in_use gauge\n"
         "wsgate_buffers_in_use {}\nwsgate_buffers_total {}\n",
         used, total);
-  for (Worker* w : workers_) {
-    w->http().stats().for_each([&](const char* name, const char* help, uint64_t v) {
-      o.add("# HELP wsgate_ws_{}_total {}\nwsgate_ws_{}_total{{queue=\"{}\"}} {}\n", name, help, name, w->queue(), v);
-    });
-  }
   return o.len;
 }
 
