@@ -9,7 +9,8 @@ import wsgate_env as W
 
 def test(env):
     with env.client_ns.entered():
-        before = W.conn_states(W.metrics())
+        m0 = W.metrics()
+        before = W.conn_states(m0)
         print(f"before: {before}")
         s = socket.create_connection((W.APPLIANCE_ADDR, W.ECHO_PORT), timeout=10)
         try:
@@ -25,6 +26,11 @@ def test(env):
             s.close()  # RST
         after = W.wait_no_live_connections(timeout=10)
         print(f"after RST: {after}")
+        key = ("wsgate_tcp_rst_in_total", "")
+        m1 = W.metrics()
+        if key in m0 and key in m1:
+            print(f"wsgate_tcp_rst_in_total: {m0[key]} -> {m1[key]}")
+            W.check(m1[key] > m0[key], "wsgate counted no valid RST although the client reset")
 
 
 if __name__ == "__main__":
