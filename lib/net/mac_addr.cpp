@@ -5,7 +5,7 @@
 namespace wsgate::net {
 
 std::string MacAddr::to_string() const {
-  return fmt::format("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", b[0], b[1], b[2], b[3], b[4], b[5]);
+  return fmt::format("{}", *this);
 }
 
 namespace {

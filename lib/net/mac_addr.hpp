@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include <fmt/format.h>
+
 namespace wsgate::net {
 
 struct MacAddr {
@@ -35,3 +37,13 @@ struct MacAddr {
 };
 
 }  // namespace wsgate::net
+
+// fmt::format("{}", mac) for logs.
+template <>
+struct fmt::formatter<wsgate::net::MacAddr> : fmt::formatter<std::string_view> {
+  template <class FormatContext>
+  auto format(const wsgate::net::MacAddr& m, FormatContext& ctx) const {
+    return fmt::format_to(ctx.out(), "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", m.b[0], m.b[1], m.b[2],
+                          m.b[3], m.b[4], m.b[5]);
+  }
+};

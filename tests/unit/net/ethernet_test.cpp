@@ -24,6 +24,7 @@ TEST_CASE("MacAddr: broadcast, multicast, to_string, parse") {
   CHECK(MacAddr{}.is_zero());
   CHECK(kMacA != kMacB);
   CHECK(kMacA.to_string() == "02:00:00:00:00:01");
+  CHECK(fmt::format("[{}]", kMacB) == "[02:00:00:00:00:02]");
   CHECK(MacAddr{{0xde, 0xad, 0xbe, 0xef, 0x0a, 0xff}}.to_string() == "de:ad:be:ef:0a:ff");
 
   CHECK(MacAddr::parse("02:00:00:00:00:01") == kMacA);
