@@ -249,4 +249,42 @@ TEST_CASE("held bytes shrink the window and are re-offered once") {
   CHECK(r.received() == d);
 }
 
+// 3.10.7.4 fifth check, ESTABLISHED: "If (SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ
+// and SND.WL2 =< SEG.ACK)), set SND.WND <- SEG.WND, set SND.WL1 <- SEG.SEQ, and
+// set SND.WL2 <- SEG.ACK" — "this prevents using old segments to update the window".
+// A reordered (older) segment carrying window 0 must not close the send window.
+TEST_CASE("SND.WL1/WL2: an older segment does not update the send window") {
+  Rig r;
+  RFC_REQUIRE(r.handshake());
+  const uint32_t s0 = r.cli_nxt;
+  r.send_at(s0, 100);        // WL1 = s0
+  r.send_at(s0 + 200, 100);  // out of order, acceptable: WL1 = s0+200, window 65535
+  r.take();
+  r.peer.window = 0;
+  r.send_at(s0 + 100, 100);  // SEG.SEQ < WL1: its window 0 is stale
+  r.peer.window = 65535;
+  CHECK(r.received() == r.bytes_at(s0, 300));
+  r.take_allowing_delack();
+  RFC_REQUIRE(r.app_send(100) == 100);
+  auto v = r.take_now();
+  CHECK(bytes_in(v) == 100);
+}
+
+// 3.8.6.2.1 / 3.10.7.4: an ACK that opens the window (same SEG.ACK, larger
+// SEG.WND, newer SEG.SEQ) lets queued data go at once.
+TEST_CASE("window update from the peer releases queued data") {
+  Rig r;
+  PeerOpts p;
+  p.window = 0;
+  RFC_REQUIRE(r.handshake(p));
+  RFC_REQUIRE(r.app_send(500) == 500);
+  for (auto& s : r.take_now()) CHECK(s.len() == 0);
+  r.peer.window = 65535;
+  r.ack_to(r.iss + 1);
+  auto v = r.take_now();
+  RFC_REQUIRE(!v.empty());
+  CHECK(v[0].hdr.seq == r.iss + 1);
+  CHECK(bytes_in(v) == 500);
+}
+
 }  // TEST_SUITE

@@ -282,13 +282,15 @@ struct Rig {
     input(mk(flag::ACK));
   }
 
-  // Collects whatever the stack sends now, or, if nothing, after the delayed
-  // ACK timer (RFC 9293 3.8.6.3 / RFC 5681 4.2 allow delaying an ACK).
+  // Collects whatever the stack sends now plus what it sends once the delayed
+  // ACK timer has run (RFC 9293 3.8.6.3 / RFC 5681 4.2 allow delaying an ACK),
+  // so v.back() is the latest ACK state. Moves time by delayed_ack_us + slack.
   std::vector<Sent> take_allowing_delack() {
     auto v = take();
-    if (!v.empty()) return v;
     advance(cfg.delayed_ack_us + kSlackUs);
-    return take();
+    auto w = take();
+    v.insert(v.end(), w.begin(), w.end());
+    return v;
   }
 
   // Collects what the stack sends now, or after a timer pass at the same now_us
