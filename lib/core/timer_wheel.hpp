@@ -29,6 +29,7 @@
 #include <cassert>
 #include <cstdint>
 #include <optional>
+#include <type_traits>
 #include <utility>
 
 #include "core/index.hpp"
@@ -129,8 +130,12 @@ public:
                 break;
             }
             now_ = next;
-            // Top-down, so timers cascading from a higher level land in a
-            // lower slot that is cascaded or fired later in this same tick.
+            // At a level-L boundary the lower levels sit at slot 0, which
+            // filing never uses (a timer goes to the byte where it differs
+            // from now, so always ahead of now's slot): the order of the
+            // cascades cannot matter. Top-down keeps that obviously true.
+            // A cascaded timer due exactly now lands in level 0's current
+            // slot and fires just below.
             if (static_cast<uint32_t>(now_) == 0) cascade(kFarHead);
             for (uint32_t level = kLevels - 1; level > 0; --level) {
                 const uint32_t shift = level * kSlotBits;
@@ -272,7 +277,7 @@ private:
         }
     }
 
-    mutable std::optional<NodeOf> node_of_;
+    mutable std::optional<std::decay_t<NodeOf>> node_of_;  // decay: a plain function type works too
     std::array<TimerNode, kHeadCount> heads_{};
     std::array<std::array<uint64_t, kSlots / 64>, kLevels> occupied_{};
     uint64_t now_ = 0;

@@ -290,3 +290,16 @@ TEST_CASE("timer_wheel: random schedules, cancels and jumps match a model") {
         }
     }
 }
+
+TEST_CASE("timer_wheel: NodeOf may be a capturing lambda") {
+    std::vector<TimerNode> nodes(4);
+    auto node_of = [&nodes](uint32_t id) -> TimerNode& { return nodes[id]; };
+    TimerWheel<decltype(node_of)> wheel;
+    wheel.init(10, node_of);
+    wheel.schedule(3, 12);
+    CHECK(nodes[3].linked());
+    Ids fired;
+    wheel.advance(12, [&](uint32_t id) { fired.push_back(id); });
+    CHECK(fired == Ids{3});
+    CHECK_FALSE(nodes[3].linked());
+}
