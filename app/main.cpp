@@ -12,6 +12,7 @@
 #include <vector>
 
 #include <rte_eal.h>
+#include <rte_errno.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
 
@@ -102,9 +103,10 @@ int main(int argc, char** argv) {
                rte_strerror(rte_errno));
     return 1;
   }
-  if (rc != eal_argc) {
+  // EAL reports how many arguments it took after the program name.
+  if (rc != eal_argc - 1) {
     fmt::print(stderr, "wsgate: unexpected argument '{}' before -- (wsgate's own options go after --)\n",
-               argv[rc < argc ? rc : argc - 1]);
+               argv[rc + 1 < argc ? rc + 1 : argc - 1]);
     rte_eal_cleanup();
     return 2;
   }

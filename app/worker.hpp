@@ -10,6 +10,7 @@
 #include "apps/http_ws_app.hpp"
 #include "apps/tcp_echo.hpp"
 #include "drivers/port.hpp"
+#include "net/arp.hpp"
 #include "net/arp_cache.hpp"
 #include "net/mac_addr.hpp"
 #include "tcp/tcp_stack.hpp"
