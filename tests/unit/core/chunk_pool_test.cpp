@@ -1,6 +1,7 @@
 #include "core/chunk_pool.hpp"
 
 #include <doctest/doctest.h>
+#include "aborts.hpp"
 #include "require_or_return.hpp"
 
 #include <cstring>
@@ -75,3 +76,25 @@ TEST_CASE("chunk_pool: chains through next() and returns chunks for reuse") {
     CHECK(again.size() == 4);
     CHECK(pool.alloc() == kNil);
 }
+
+#ifndef NDEBUG
+TEST_CASE("chunk_pool: debug builds abort on a double free, even of a chunk linked in a chain") {
+    CHECK(aborts([] {
+        ChunkPool pool;
+        if (!pool.init(2, 64)) return;
+        const uint32_t a = pool.alloc();
+        pool.alloc();
+        pool.free(a);
+        pool.free(a);
+    }));
+    CHECK_FALSE(aborts([] {
+        ChunkPool pool;
+        if (!pool.init(2, 64)) return;
+        const uint32_t a = pool.alloc();
+        const uint32_t b = pool.alloc();
+        pool.next(a) = b;  // a caller link must not look like a free-list link
+        pool.free(b);
+        pool.free(a);
+    }));
+}
+#endif

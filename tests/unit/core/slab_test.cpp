@@ -1,6 +1,7 @@
 #include "core/slab.hpp"
 
 #include <doctest/doctest.h>
+#include "aborts.hpp"
 #include "require_or_return.hpp"
 
 #include <cstdint>
@@ -115,3 +116,24 @@ TEST_CASE("slab: works for the smallest allowed object") {
     CHECK(slab[a] == 0);
     CHECK(slab[b] == 0);
 }
+
+#ifndef NDEBUG
+TEST_CASE("slab: debug builds abort on a double free, not on a normal free") {
+    CHECK(aborts([] {
+        Slab<Record> slab;
+        if (!slab.init(2)) return;
+        const uint32_t a = slab.alloc();
+        slab.alloc();
+        slab.free(a);
+        slab.free(a);
+    }));
+    CHECK_FALSE(aborts([] {
+        Slab<Record> slab;
+        if (!slab.init(2)) return;
+        const uint32_t a = slab.alloc();
+        const uint32_t b = slab.alloc();
+        slab.free(a);
+        slab.free(b);
+    }));
+}
+#endif
