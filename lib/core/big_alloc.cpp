@@ -21,7 +21,7 @@ void* map_anonymous(size_t length, int extra_flags) {
 // only back aligned 2 MiB ranges. Over-map by one huge page and trim.
 void* map_aligned_for_thp(size_t length) {
     const size_t padded = length + kBigAllocHugePage;
-    auto* raw = static_cast<uint8_t*>(map_anonymous(padded, MAP_NORESERVE));
+    auto* raw = static_cast<uint8_t*>(map_anonymous(padded, 0));
     if (raw == nullptr) return nullptr;
     const auto addr = reinterpret_cast<uintptr_t>(raw);
     const uintptr_t aligned = round_up(addr, kBigAllocHugePage);
@@ -46,7 +46,7 @@ void* big_alloc(size_t bytes, bool* used_hugepages) {
     if (used_hugepages != nullptr) *used_hugepages = false;
     const size_t length = big_alloc_length(bytes);
     if (length == 0) return nullptr;
-    if (bytes < kBigAllocHugeThreshold) return map_anonymous(length, MAP_NORESERVE);
+    if (bytes < kBigAllocHugeThreshold) return map_anonymous(length, 0);
     if (void* p = map_anonymous(length, MAP_HUGETLB); p != nullptr) {
         if (used_hugepages != nullptr) *used_hugepages = true;
         return p;

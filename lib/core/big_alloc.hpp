@@ -6,7 +6,11 @@
 // box has none reserved, fall back to ordinary pages aligned to 2 MiB with
 // madvise(MADV_HUGEPAGE) so transparent huge pages can back them. Pages are
 // committed lazily by the kernel, so untouched capacity costs no RAM (except
-// with MAP_HUGETLB, which reserves whole huge pages).
+// with MAP_HUGETLB, which reserves whole huge pages). No MAP_NORESERVE: under
+// strict overcommit a table too big for the box should fail at init, not get
+// the process OOM-killed when the millionth connection touches its page.
+// Pages come from the NUMA node of the thread that first touches them, so
+// init per-lcore containers on their lcore.
 //
 // Requests below kBigAllocHugeThreshold use plain 4 KiB pages: burning a whole
 // 2 MiB huge page (usually reserved for DPDK mempools) on a small table is a
