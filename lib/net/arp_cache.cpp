@@ -30,12 +30,14 @@ bool ArpCache::init(uint32_t capacity, uint64_t reachable_us, uint64_t retry_us,
   reachable_us_ = reachable_us;
   retry_us_ = retry_us;
   evictions_ = 0;
+  latest_now_us_ = 0;
   release_ = release;
   release_ctx_ = release_ctx;
   return true;
 }
 
 const MacAddr* ArpCache::lookup(uint32_t ip, uint64_t now_us, bool* refresh_due) {
+  latest_now_us_ = now_us;
   if (refresh_due) *refresh_due = false;
   const uint32_t i = find(ip);
   if (i == kNil) return nullptr;
@@ -50,6 +52,7 @@ const MacAddr* ArpCache::lookup(uint32_t ip, uint64_t now_us, bool* refresh_due)
 }
 
 void ArpCache::update(uint32_t ip, const MacAddr& mac, uint64_t now_us) {
+  latest_now_us_ = now_us;
   uint32_t i = find(ip);
   if (i == kNil) i = insert(ip, now_us);
   Entry& e = entries_[i];
@@ -68,6 +71,7 @@ bool ArpCache::refresh(uint32_t ip, const MacAddr& mac, uint64_t now_us) {
 }
 
 bool ArpCache::should_request(uint32_t ip, uint64_t now_us) {
+  latest_now_us_ = now_us;
   uint32_t i = find(ip);
   if (i == kNil) {
     i = insert(ip, now_us);
@@ -88,8 +92,8 @@ bool ArpCache::should_request(uint32_t ip, uint64_t now_us) {
 
 void* ArpCache::park(uint32_t ip, void* pkt) {
   if (release_ == nullptr) return pkt;
-  const uint32_t i = find(ip);
-  if (i == kNil) return pkt;
+  uint32_t i = find(ip);
+  if (i == kNil) i = insert(ip, latest_now_us_);
   void* displaced = entries_[i].parked;
   entries_[i].parked = pkt;
   return displaced;

@@ -58,9 +58,11 @@ class ArpCache {
   // incomplete entry (evicting the oldest when full).
   bool should_request(uint32_t ip, uint64_t now_us);
 
-  // Parks pkt on ip's entry (made by should_request()). Returns what the
-  // caller must free: the previously parked packet (nullptr if none), or pkt
-  // itself when it could not be parked (ip has no entry, or no release callback).
+  // Parks pkt on ip's entry, creating an incomplete one if there is none (so
+  // park() before or after should_request() both work; a new entry takes the
+  // latest now_us the cache was given and may evict the oldest). Returns what
+  // the caller must free: the previously parked packet (nullptr if none), or
+  // pkt itself when it could not be parked (no release callback).
   [[nodiscard]] void* park(uint32_t ip, void* pkt);
   // Removes and returns ip's parked packet, nullptr if none.
   [[nodiscard]] void* take_parked(uint32_t ip);
@@ -70,6 +72,7 @@ class ArpCache {
   // free_parked(void*). O(capacity): call from a slow timer, not every packet.
   template <class F>
   void expire(uint64_t now_us, F&& free_parked) {
+    latest_now_us_ = now_us;
     for (uint32_t i = 0; i < entries_.size(); ++i) {
       Entry& e = entries_[i];
       if (e.state == State::Free || !is_expired(e, now_us)) continue;
@@ -126,6 +129,7 @@ class ArpCache {
   uint64_t reachable_us_ = 0;
   uint64_t retry_us_ = 0;
   uint64_t evictions_ = 0;
+  uint64_t latest_now_us_ = 0;  // for park(), which is not given a time
   ReleaseFn release_ = nullptr;
   void* release_ctx_ = nullptr;
 };

@@ -143,7 +143,6 @@ TEST_CASE("ArpCache: incomplete entries are given up after kIncompleteRetries re
 
 TEST_CASE("ArpCache: park and take") {
   Fixture f;
-  CHECK(f.cache.park(ip(1), f.p(0)) == f.p(0));  // no entry: refused, caller frees
   REQUIRE_OR_RETURN(f.cache.should_request(ip(1), kT0));
   CHECK(f.cache.park(ip(1), f.p(1)) == nullptr);
   CHECK(f.cache.park(ip(1), f.p(2)) == f.p(1));   // one per entry: the older is displaced
@@ -152,6 +151,32 @@ TEST_CASE("ArpCache: park and take") {
   CHECK(f.cache.take_parked(ip(1)) == f.p(2));
   CHECK(f.cache.take_parked(ip(1)) == nullptr);
   CHECK(f.released.pkts.empty());
+}
+
+TEST_CASE("ArpCache: park before should_request creates the entry; the request still goes out") {
+  Fixture f;
+  CHECK(f.cache.lookup(ip(1), kT0) == nullptr);  // gives the cache the time
+  CHECK(f.cache.park(ip(1), f.p(0)) == nullptr);
+  CHECK(f.cache.size() == 1);
+  CHECK(f.cache.lookup(ip(1), kT0) == nullptr);  // incomplete
+  CHECK(f.cache.should_request(ip(1), kT0));
+  CHECK_FALSE(f.cache.should_request(ip(1), kT0 + 1));
+  // Given up like any incomplete entry, counted from the time park() saw.
+  std::vector<void*> freed;
+  f.cache.expire(kT0 + ArpCache::kIncompleteRetries * kRetry, [&](void* pkt) { freed.push_back(pkt); });
+  CHECK(freed == std::vector<void*>{f.p(0)});
+  CHECK(f.cache.size() == 0);
+}
+
+TEST_CASE("ArpCache: park into a full table evicts the oldest and releases its packet") {
+  Fixture f(2);
+  REQUIRE_OR_RETURN(f.cache.should_request(ip(1), kT0));
+  REQUIRE_OR_RETURN(f.cache.park(ip(1), f.p(1)) == nullptr);
+  f.cache.update(ip(2), mac(2), kT0 + 1);
+  CHECK(f.cache.park(ip(3), f.p(3)) == nullptr);
+  CHECK(f.cache.size() == 2);
+  CHECK(f.released.pkts == std::vector<void*>{f.p(1)});
+  CHECK(f.cache.take_parked(ip(3)) == f.p(3));
 }
 
 TEST_CASE("ArpCache: without a release callback nothing can be parked") {
