@@ -26,6 +26,11 @@ struct TcpConfig {
   uint8_t keepalive_probes = 9;
   uint32_t challenge_ack_per_s = 1000; // RFC 5961 section 7
   uint64_t isn_secret[2] = {0x0123456789abcdefull, 0xfedcba9876543210ull};  // RFC 6528 key
+  // Records for connections with bytes in flight, held or out of order
+  // (~150 B each); 0 = min(max_connections, buffer_count). When none is
+  // free, send() returns 0 and incoming data that must be held is dropped.
+  uint32_t max_flights = 0;
+  uint32_t close_all_grace_us = 5'000'000;  // close_all(): then RST what is left
 };
 
 }  // namespace wsgate::tcp

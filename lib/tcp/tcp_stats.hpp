@@ -24,7 +24,18 @@ namespace wsgate::tcp {
   X(rst_out, "RSTs sent")                                                       \
   X(timeouts, "connections given up after retransmissions")                   \
   X(fast_retransmits, "fast retransmits (RFC 5681)")                           \
-  X(ooo_segments, "out-of-order segments held")
+  X(ooo_segments, "out-of-order segments held")                                \
+  X(drop_no_conn, "segment for no connection on a listening port")            \
+  X(drop_no_ack, "segment without ACK in a synchronized state")               \
+  X(drop_after_fin, "data after the peer's FIN ignored")                      \
+  X(drop_time_wait, "segment dropped in TIME_WAIT")                           \
+  X(drop_bad_rst, "RST outside the window, or with a bad ACK")                \
+  X(flights_exhausted, "flight record pool empty: send or hold refused")      \
+  X(time_wait_recycled, "TIME_WAIT entries reused early: table full")         \
+  X(time_wait_reopened, "TIME_WAIT reopened by a newer SYN (RFC 6191)")       \
+  X(keepalive_probes, "keepalive probes sent")                                 \
+  X(persist_probes, "zero-window probes sent")                                 \
+  X(synack_retransmits, "SYN-ACKs retransmitted")
 
 struct TcpStats {
 #define WSGATE_X(name, help) uint64_t name = 0;
