@@ -34,7 +34,13 @@ class EchoSink final : public ws::FrameSink {
  public:
   EchoSink(HttpWsApp& app, tcp::ConnId id) : app_(app), io_(*app.io_), id_(id) {}
 
+  // A send came back short although the space was checked (the stack's
+  // buffer pool ran dry): the output framing is broken, so the caller resets
+  // the connection once the decoder has returned.
+  bool failed() const { return failed_; }
+
   size_t data_room(size_t want) override {
+    if (failed_) return 0;
     const size_t space = io_.send_space(id_);
     if (space < 3) return 0;
     // The largest n with header(n) + n <= space.
@@ -43,7 +49,7 @@ class EchoSink final : public ws::FrameSink {
     if (n > 0xFFFF) n = std::min(want, space - 10);
     return n;
   }
-  bool has_room(size_t bytes) override { return io_.send_space(id_) >= bytes; }
+  bool has_room(size_t bytes) override { return !failed_ && io_.send_space(id_) >= bytes; }
 
   void on_message_data(ws::Opcode type, std::span<const uint8_t> bytes, bool begin, bool end) override {
     send_frame(begin ? type : ws::Opcode::Continuation, end, bytes);
@@ -66,15 +72,21 @@ class EchoSink final : public ws::FrameSink {
   // The decoder asked data_room/has_room first, so the whole frame fits.
   void send_frame(ws::Opcode opcode, bool fin, std::span<const uint8_t> payload) {
     uint8_t header[ws::kMaxServerHeaderBytes];
+    if (failed_) return;
     const size_t header_len = ws::encode_server_header(header, opcode, fin, payload.size());
-    io_.send(id_, std::span<const uint8_t>(header, header_len));
-    if (!payload.empty()) io_.send(id_, payload);
+    bool ok = io_.send(id_, std::span<const uint8_t>(header, header_len)) == header_len;
+    if (ok && !payload.empty()) ok = io_.send(id_, payload) == payload.size();
+    if (!ok) {
+      failed_ = true;
+      return;
+    }
     ++app_.stats_.frames_out;
   }
 
   HttpWsApp& app_;
   ConnIo& io_;
   tcp::ConnId id_;
+  bool failed_ = false;
 };
 
 bool HttpWsApp::init(ConnIo& io, const WsConfig& cfg, MetricsSource* metrics, const char** error) {
@@ -229,7 +241,12 @@ bool HttpWsApp::answer_request(tcp::ConnId id, std::span<const uint8_t> head) {
     respond_and_close(id, 503);
     return false;
   }
-  io_->send(id, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(reply), len));
+  if (io_->send(id, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(reply), len)) != len) {
+    ++stats_.aborts_no_send_space;
+    io_->app_word(id) = kHttpDone;
+    io_->abort(id);
+    return false;
+  }
   ++stats_.handshakes_ok;
   io_->app_word(id) = kOpen;
   io_->app_index(id) = core::kNil;
@@ -243,6 +260,13 @@ size_t HttpWsApp::on_frame_data(tcp::ConnId id, std::span<const uint8_t> bytes) 
   EchoSink sink(*this, id);
   const ws::DecodeResult r = decoder->feed(decoder_cfg_, bytes, sink);
   stats_.frames_in += r.frames;
+  if (sink.failed()) {
+    ++stats_.aborts_no_send_space;
+    release_frame_state(id);
+    io_->app_word(id) = kClosing;
+    io_->abort(id);
+    return bytes.size();
+  }
   switch (r.status) {
     case ws::DecodeStatus::Ok:
     case ws::DecodeStatus::Blocked:

@@ -382,3 +382,41 @@ TEST_CASE("on_closed returns whatever the connection borrowed") {
   h.app.on_closed(2, tcp::CloseReason::ResetByPeer);
   CHECK(h.app.frame_states_in_use() == 0);
 }
+
+TEST_CASE("a send that comes back short despite the space check resets the connection") {
+  class DryPoolIo final : public apps::ConnIo {
+   public:
+    explicit DryPoolIo(FakeIo& inner) : inner_(inner) {}
+    size_t send(tcp::ConnId id, std::span<const uint8_t> b) override {
+      if (dry) return 0;
+      return inner_.send(id, b);
+    }
+    size_t send_space(tcp::ConnId id) const override { return inner_.send_space(id); }
+    void shutdown_write(tcp::ConnId id) override { inner_.shutdown_write(id); }
+    void abort(tcp::ConnId id) override { inner_.abort(id); }
+    void resume_read(tcp::ConnId id) override { inner_.resume_read(id); }
+    uint32_t& app_word(tcp::ConnId id) override { return inner_.app_word(id); }
+    uint32_t& app_index(tcp::ConnId id) override { return inner_.app_index(id); }
+    bool dry = false;
+
+   private:
+    FakeIo& inner_;
+  };
+  FakeIo fake;
+  DryPoolIo io(fake);
+  apps::HttpWsApp app;
+  const char* error = nullptr;
+  REQUIRE(app.init(io, Harness::small_config(), nullptr, &error));
+  fake.conns[1] = FakeConn{};
+  app.on_established(1);
+  const Bytes req = bytes_of(kUpgrade);
+  REQUIRE(app.on_data(1, req) == req.size());
+  const Bytes frame = client_frame(0x01, bytes_of("abc"));
+  app.on_data(1, std::span<const uint8_t>(frame).first(8));  // borrows a frame state
+  CHECK(app.frame_states_in_use() == 1);
+  io.dry = true;
+  app.on_data(1, std::span<const uint8_t>(frame).subspan(8));
+  CHECK(fake.conns[1].aborted);
+  CHECK(app.frame_states_in_use() == 0);
+  CHECK(app.stats().aborts_no_send_space == 1);
+}
