@@ -111,6 +111,7 @@ void TcpStack::Impl::segment_arrives(ConnId id, const Segment& seg, bool* writab
   if (c->state == State::SynReceived && h.has(flag::SYN) && !h.has(flag::ACK) && !h.has(flag::RST) &&
       h.seq + 1 == c->rcv_nxt) {
     ++stats.synack_retransmits;
+    ++stats.retransmits;
     send_synack(id);
     return;
   }

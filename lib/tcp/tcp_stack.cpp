@@ -124,6 +124,8 @@ TcpFlight* TcpStack::Impl::ensure_flight(ConnId id) {
     f.srtt_us = uint32_t{c.srtt_8ms} * 8000;
     f.rttvar_us = f.srtt_us / 2;
     f.rto_us = std::clamp(f.srtt_us + 4 * f.rttvar_us, cfg.rto_min_us, cfg.rto_max_us);
+  } else if (c.has(conn_flag::kSynAckRetried)) {
+    f.rto_us = std::max(cfg.rto_initial_us, 3'000'000u);  // RFC 6298 5.7
   } else {
     f.rto_us = cfg.rto_initial_us;
   }

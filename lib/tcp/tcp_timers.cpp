@@ -68,7 +68,9 @@ void TcpStack::Impl::on_timer(ConnId id) {
       return;
     }
     ++c.retries;
+    c.flags |= kSynAckRetried;
     ++stats.synack_retransmits;
+    ++stats.retransmits;
     send_synack(id);
     const uint64_t rto = std::min<uint64_t>(uint64_t{cfg.rto_initial_us} << c.retries, cfg.rto_max_us);
     wheel.schedule(id, ms_after(rto));
