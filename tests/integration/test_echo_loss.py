@@ -11,7 +11,7 @@ import re
 import time
 import wsgate_env as W
 
-SIZE = 2 * 1024 * 1024
+SIZE = 4 * 1024 * 1024
 LOSS = "0.05"
 
 
@@ -34,7 +34,7 @@ def test(env):
     W.check(got == data, f"echo differs at byte {W.first_difference(got, data)}")
     W.check(len(counts) == 2 and all(c > 0 for c in counts),
             f"loss emulation dropped nothing in some direction: {counts}")
-    print(f"{SIZE} bytes echoed byte-identical in {dt:.1f}s with drops (out, in) = {counts}")
+    print(f"{SIZE} bytes echoed byte-identical in {dt:.1f}s with drops (in, out) = {counts}")
     env.ns.run(["iptables", "-F"])
     with env.client_ns.entered():
         m = W.metrics()
