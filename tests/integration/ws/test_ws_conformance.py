@@ -658,6 +658,12 @@ def test(env):
         W.check(status == 200, f"/healthz answered {status} after the conformance cases")
         states = W.wait_no_live_connections(20)
         print(f"connection states after the test: {states}")
+        # Evidence for the report: what the appliance counted (DESIGN.md: every
+        # limit hit and every drop is visible on /metrics).
+        _, _, body = W.http_get("/metrics")
+        lines = [l for l in body.decode("utf-8", "replace").splitlines()
+                 if not l.startswith("#") and any(k in l for k in ("wsgate_ws_", "http", "close", "handshake"))]
+        print("/metrics (ws/http lines):\n  " + "\n  ".join(lines[:80]))
     W.check(not failed, f"{len(failed)} conformance case(s) failed")
 
 
