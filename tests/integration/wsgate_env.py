@@ -100,8 +100,14 @@ def run_cleanups():
                 traceback.print_exc()
 
 
+_stop_timeout = [STOP_TIMEOUT]
+
+
 def _on_signal(signum, _frame):
+    # meson's timeout sends SIGTERM to the whole process group (wsgate too)
+    # and SIGKILL 0.5 s later: clean up quickly, namespaces included.
     log(f"got signal {signum}; cleaning up")
+    _stop_timeout[0] = 0.3
     run_cleanups()
     os._exit(128 + signum)
 
@@ -259,9 +265,9 @@ class Wsgate:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(timeout=STOP_TIMEOUT)
+                self.proc.wait(timeout=_stop_timeout[0])
             except subprocess.TimeoutExpired:
-                log(f"wsgate ignored SIGTERM for {STOP_TIMEOUT}s; SIGKILL")
+                log(f"wsgate ignored SIGTERM for {_stop_timeout[0]}s; SIGKILL")
                 self.proc.kill()
                 self.proc.wait(timeout=10)
                 self.exit_code = None
