@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""GET /healthz with curl (a real HTTP/1.1 client) answers 200."""
+"""GET /healthz with curl (a real HTTP/1.1 client) answers 200; /metrics and the
+periodic stats line are there too."""
 import wsgate_env as W
 
 
@@ -13,6 +14,11 @@ def test(env):
     with env.client_ns.entered():
         states = W.conn_states(W.metrics())
     print(f"connection states: {states}")
+    # The periodic stats line (--stats-interval 1 in the harness).
+    line = W.wait_for(lambda: next((l for l in env.wsgate.log_text().splitlines()
+                                    if l.startswith("stats:") and "conns=" in l), None),
+                      5, what="a 'stats: ... conns=N' line on stdout")
+    print(f"stats line: {line}")
 
 
 if __name__ == "__main__":

@@ -219,7 +219,7 @@ class Wsgate:
         self.exit_code = None
 
     def argv(self):
-        opts = ["--addr", APPLIANCE_CIDR, "--stats-interval", "5"]
+        opts = ["--addr", APPLIANCE_CIDR, "--stats-interval", "1"]
         if self.iface:
             opts += ["--iface", self.iface]
         else:
