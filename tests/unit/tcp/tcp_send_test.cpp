@@ -1,0 +1,221 @@
+// The send side: RTO with backoff and give-up, fast retransmit and NewReno,
+// congestion window, zero-window persist, pool exhaustion.
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "tcp_harness.hpp"
+
+using namespace wsgate::tcp;
+using namespace wsgate::tcp::test;
+
+namespace {
+
+std::vector<uint8_t> bytes(size_t n, char c = 'd') { return std::vector<uint8_t>(n, static_cast<uint8_t>(c)); }
+
+}  // namespace
+
+TEST_CASE("RTO: retransmit after rto_initial, doubling, give up with RST and Timeout") {
+  TcpConfig c = test_config();
+  c.max_retransmits = 3;
+  Harness h(c);
+  h.handshake();
+  h.stack.send(h.id, bytes_of("lost"));
+  h.expect(flag::ACK, h.lseq, h.rseq, 4);
+  uint64_t rto = c.rto_initial_us;
+  for (int i = 0; i < 3; ++i) {
+    CAPTURE(i);
+    h.advance(rto - 1000);
+    h.expect_nothing();
+    h.advance(1000);
+    SentSegment s = h.expect(flag::ACK, h.lseq, h.rseq, 4);
+    CHECK(s.text() == "lost");
+    rto *= 2;
+  }
+  h.advance(rto);
+  h.expect(flag::RST | flag::ACK, h.lseq + 4, h.rseq);
+  TCP_REQUIRE(h.app.closed.size() == 1);
+  CHECK(h.app.closed[0].second == CloseReason::Timeout);
+  CHECK(h.stack.stats().timeouts == 1);
+  CHECK(h.stack.stats().retransmits == 3);
+  CHECK(h.stack.buffers_in_use() == 0);
+}
+
+TEST_CASE("RTO: an ACK restarts the timer and resets the count") {
+  TcpConfig c = test_config();
+  c.max_retransmits = 1;
+  Harness h(c);
+  h.handshake();
+  h.stack.send(h.id, bytes_of("aaaa"));
+  h.expect_data(4);
+  h.advance(c.rto_initial_us);
+  h.expect(flag::ACK, h.lseq - 4, h.rseq, 4);
+  h.send_ack();
+  h.stack.send(h.id, bytes_of("bbbb"));
+  h.expect_data(4);
+  h.advance(c.rto_initial_us);  // rtt sampling was off (Karn): RTO is still backed off
+  h.advance(c.rto_initial_us);
+  h.expect(flag::ACK, h.lseq - 4, h.rseq, 4);
+  CHECK(h.app.closed.empty());
+}
+
+TEST_CASE("RTT sample sets the RTO (RFC 6298), clamped at rto_min") {
+  Harness h;
+  h.handshake();
+  h.stack.send(h.id, bytes_of("x"));
+  h.expect_data(1);
+  h.advance(10'000);
+  h.send_ack();
+  h.stack.send(h.id, bytes_of("y"));
+  h.expect_data(1);
+  // srtt 10 ms, rttvar 5 ms: RTO = max(rto_min, 30 ms) = rto_min.
+  h.advance(h.cfg.rto_min_us - 1000);
+  h.expect_nothing();
+  h.advance(1000);
+  h.expect(flag::ACK, h.lseq - 1, h.rseq, 1);
+}
+
+TEST_CASE("RTO rewinds: the FIN is resent with the lost data") {
+  Harness h;
+  h.handshake();
+  h.stack.send(h.id, bytes_of("bye"));
+  h.stack.shutdown_write(h.id);
+  h.expect(flag::ACK, h.lseq, h.rseq, 3);
+  h.expect(flag::FIN | flag::ACK, h.lseq + 3, h.rseq);
+  h.advance(h.cfg.rto_initial_us);
+  SentSegment s = h.expect(flag::ACK | flag::FIN, h.lseq, h.rseq, 3);
+  CHECK(s.text() == "bye");
+  h.send_ack(h.lseq + 4);
+  CHECK(h.stack.state(h.id) == State::FinWait2);
+}
+
+TEST_CASE("initial window: min(10*MSS, max(2*MSS, 14600)) then slow start") {
+  TcpConfig c = test_config();
+  c.send_buffer_bytes = 1 << 20;
+  Harness h(c);
+  h.peer_wscale = 7;
+  h.peer_window = 2000;  // 256000 bytes: the window is not the limit
+  h.handshake();
+  std::vector<uint8_t> data = bytes(60000);
+  CHECK(h.stack.send(h.id, data) == 60000);
+  CHECK(h.sent_count() == 10);  // IW = 14600 = 10 * 1460
+  for (int i = 0; i < 10; ++i) h.expect_data(1460);
+  h.send_ack(h.lseq - 14600 + 1460);  // one segment acked: cwnd += MSS, two more go
+  CHECK(h.sent_count() == 2);
+}
+
+TEST_CASE("fast retransmit on the third duplicate ACK, NewReno partial ACK") {
+  TcpConfig c = test_config();
+  c.send_buffer_bytes = 1 << 20;
+  Harness h(c);
+  h.peer_mss = 1000;
+  h.handshake();
+  const uint32_t start = h.lseq;
+  CHECK(h.stack.send(h.id, bytes(10000)) == 10000);
+  for (int i = 0; i < 10; ++i) h.expect_data(1000);
+  // Segments 0 and 3 are lost: the peer ACKs start three times.
+  h.send_ack(start);
+  h.send_ack(start);
+  h.expect_nothing();
+  h.send_ack(start);
+  h.expect(flag::ACK, start, h.rseq, 1000);
+  CHECK(h.stack.stats().fast_retransmits == 1);
+  // Partial ACK up to the second hole: resend it at once.
+  h.send_ack(start + 3000);
+  h.expect(flag::ACK, start + 3000, h.rseq, 1000);
+  // Full ACK ends recovery.
+  h.send_ack(start + 10000);
+  CHECK(h.stack.buffers_in_use() == 0);
+  CHECK(h.stack.stats().fast_retransmits == 1);
+}
+
+TEST_CASE("zero window: persist probes back off and never give up while answered") {
+  TcpConfig c = test_config();
+  c.max_retransmits = 2;
+  Harness h(c);
+  h.handshake();
+  h.peer_window = 0;
+  h.send_ack();
+  CHECK(h.stack.send(h.id, bytes_of("wait")) == 4);
+  h.expect_nothing();
+  uint64_t gap = c.rto_initial_us;
+  for (int i = 0; i < 5; ++i) {  // more probes than max_retransmits: answered, so no give-up
+    CAPTURE(i);
+    h.advance(gap * 2);
+    TCP_REQUIRE(h.sent_count() >= 1);
+    SentSegment p = h.expect(flag::ACK, h.lseq - 1, h.rseq, 0);
+    h.expect_nothing();
+    h.send_ack();  // still zero
+    gap *= 2;
+  }
+  CHECK(h.app.closed.empty());
+  CHECK(h.stack.stats().persist_probes >= 5);
+  h.peer_window = 1000;
+  h.send_ack();
+  SentSegment d = h.expect_data(4);
+  CHECK(d.text() == "wait");
+}
+
+TEST_CASE("zero window: unanswered probes give up") {
+  TcpConfig c = test_config();
+  c.max_retransmits = 2;
+  Harness h(c);
+  h.handshake();
+  h.peer_window = 0;
+  h.send_ack();
+  h.stack.send(h.id, bytes_of("wait"));
+  h.advance(600'000'000);
+  for (int i = 0; i < 600 && h.app.closed.empty(); ++i) h.advance(1'000'000);
+  TCP_REQUIRE(h.app.closed.size() == 1);
+  CHECK(h.app.closed[0].second == CloseReason::Timeout);
+}
+
+TEST_CASE("send buffer cap: send() returns short, on_writable when space frees") {
+  TcpConfig c = test_config();
+  c.send_buffer_bytes = 3000;
+  Harness h(c);
+  h.handshake();
+  CHECK(h.stack.send_space(h.id) == 3000);
+  CHECK(h.stack.send(h.id, bytes(5000)) == 3000);
+  CHECK(h.stack.send_space(h.id) == 0);
+  h.expect_data(1460);
+  h.expect_data(1460);
+  h.expect_data(80);
+  h.send_ack();
+  CHECK(h.app.writable.size() == 1);
+  CHECK(h.stack.send_space(h.id) == 3000);
+}
+
+TEST_CASE("pool exhaustion: send() returns short and loses nothing it accepted") {
+  TcpConfig c = test_config();
+  c.buffer_count = 2;
+  c.send_buffer_bytes = 1 << 20;
+  Harness h(c);
+  h.peer_mss = 1000;
+  h.handshake();
+  std::string msg;
+  for (int i = 0; i < 5000; ++i) msg.push_back(static_cast<char>('a' + i % 26));
+  const size_t n = h.stack.send(h.id, bytes_of(msg));
+  CHECK(n == 4096);  // two 2 KiB chunks
+  std::string got;
+  while (h.sent_count() > 0) got += h.expect_data(h.out.sent.front().len()).text();
+  CHECK(got == msg.substr(0, n));
+  h.send_ack();
+  CHECK(h.stack.buffers_in_use() == 0);
+  CHECK(h.stack.send(h.id, bytes_of(msg).subspan(n)) == 904);
+}
+
+TEST_CASE("pool exhaustion: incoming data that cannot be held is not acknowledged") {
+  TcpConfig c = test_config();
+  c.buffer_count = 1;
+  Harness h(c);
+  h.app.consume_limit = 0;
+  h.handshake();
+  h.send_data(std::string(2048, 'a'));  // fills the only chunk
+  h.send(h.seg(flag::ACK | flag::PSH), "b");
+  h.advance(h.cfg.delayed_ack_us);
+  SentSegment a = h.expect_ack();
+  CHECK(a.hdr.ack == h.rseq);  // the "b" byte was not acknowledged
+  CHECK(h.stack.stats().drop_no_buffer >= 1);
+}
