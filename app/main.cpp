@@ -13,6 +13,7 @@
 
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include <rte_ethdev.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
 
@@ -56,8 +57,13 @@ struct LaunchArg {
   app::Worker* worker;
 };
 
+bool g_replay = false;
+
 int worker_main(void* arg) {
-  static_cast<LaunchArg*>(arg)->worker->run(&g_quit);
+  if (g_replay)
+    static_cast<LaunchArg*>(arg)->worker->run_replay(&g_quit);
+  else
+    static_cast<LaunchArg*>(arg)->worker->run(&g_quit);
   return 0;
 }
 
@@ -120,6 +126,13 @@ int main(int argc, char** argv) {
   req.mbufs_per_queue = opts.mbufs;
   req.iface = opts.iface;
   req.tap_name = opts.tap_name;
+  req.rx_timestamps = opts.replay;
+  if (opts.replay && (lcores.size() != 1 || rte_eth_dev_count_avail() == 0)) {
+    fmt::print(stderr, "wsgate: --replay needs one lcore (-l N) and a capture port "
+                       "(--vdev net_pcap0,rx_pcap=IN.pcap,tx_pcap=/dev/null)\n");
+    rte_eal_cleanup();
+    return 2;
+  }
   drivers::Port port;
   if (!drivers::port_open(req, &port, &error)) {
     fmt::print(stderr, "wsgate: {}\n", error);
@@ -148,9 +161,35 @@ int main(int argc, char** argv) {
   }
 
   uint64_t secret[2] = {};
-  if (getrandom(secret, sizeof(secret), 0) != sizeof(secret)) {
+  if (opts.seed_set) {
+    // splitmix64: two well-mixed words from one number.
+    uint64_t z = opts.seed;
+    for (auto& w : secret) {
+      z += 0x9e3779b97f4a7c15ull;
+      uint64_t x = z;
+      x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+      x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+      w = x ^ (x >> 31);
+    }
+  } else if (getrandom(secret, sizeof(secret), 0) != sizeof(secret)) {
     fmt::print(stderr, "wsgate: getrandom failed; cannot seed RFC 6528 sequence numbers\n");
     return 1;
+  }
+
+  std::vector<std::unique_ptr<app::PcapWriter>> captures;
+  if (!opts.capture_path.empty()) {
+    for (size_t q = 0; q < lcores.size(); ++q) {
+      auto w = std::make_unique<app::PcapWriter>();
+      std::string path = q == 0 ? opts.capture_path : fmt::format("{}.q{}", opts.capture_path, q);
+      if (!w->open(path, opts.capture_max_bytes, &error)) {
+        fmt::print(stderr, "wsgate: {}\n", error);
+        drivers::port_close(&port);
+        rte_eal_cleanup();
+        return 1;
+      }
+      log::info("capturing queue {} to {} (at most {} bytes)", q, path, opts.capture_max_bytes);
+      captures.push_back(std::move(w));
+    }
   }
 
   app::Metrics metrics;
@@ -165,6 +204,7 @@ int main(int argc, char** argv) {
     s.isn_secret[0] = secret[0];
     s.isn_secret[1] = secret[1];
     s.metrics = &metrics;
+    s.capture = captures.empty() ? nullptr : captures[q].get();
     if (!w->init(s, &error)) {
       fmt::print(stderr, "wsgate: lcore {}: {} (try fewer --max-conns / --buffers, or more memory with -m)\n",
                  lcores[q], error);
@@ -193,13 +233,20 @@ int main(int argc, char** argv) {
              opts.echo_port, lcores.size());
   std::fflush(stdout);
 
+  g_replay = opts.replay;
   worker_main(&args[0]);
   rte_eal_mp_wait_lcore();
 
+  bool failed = opts.replay && worker_ptrs[0]->replay_failed();
   log::info("shutting down: stopping port {}", port.id);
+  for (size_t q = 0; q < captures.size(); ++q) {
+    if (captures[q]->dropped())
+      log::warn("capture of queue {}: {} frames not written (size bound reached)", q, captures[q]->dropped());
+    captures[q]->close();
+  }
   workers.clear();
   drivers::port_close(&port);
   rte_eal_cleanup();
   log::info("stopped");
-  return 0;
+  return failed ? 1 : 0;
 }

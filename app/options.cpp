@@ -73,6 +73,12 @@ void print_usage(std::FILE* f) {
              "  --max-message BYTES       largest WebSocket message accepted (default 1048576)\n"
              "  --max-header BYTES        largest HTTP request head accepted (default 8192)\n"
              "  --handshake-timeout MS    time allowed to complete the HTTP request (default 10000)\n"
+             "  --capture FILE[,BYTES]    write what the port receives and sends to a pcap file, at most BYTES\n"
+             "                            (default 64 MiB); with several lcores, lcore N>0 writes FILE.qN\n"
+             "  --replay                  offline mode on a net_pcap port (--vdev net_pcap0,rx_pcap=IN,tx_pcap=/dev/null):\n"
+             "                            time comes from the capture; exits when the input ends\n"
+             "  --seed N                  derive initial sequence numbers from N (deterministic runs)\n"
+             "  --replay-tail MS          virtual time to run timers after the input ends (default 5000)\n"
              "  --help                    this text\n"
              "\n"
              "Example (no hugepages): wsgate --no-huge --no-shconf -m 512 -l 0 -- --host-addr 198.18.0.1/24\n");
@@ -167,6 +173,30 @@ ParseResult parse_options(int argc, char** argv, Options* o, std::string* error)
     } else if (name == "--handshake-timeout") {
       if (!need()) return ParseResult::Error;
       if (!parse_u32(value, 100, 600000, &o->handshake_timeout_ms)) return bad("milliseconds 100..600000");
+    } else if (name == "--capture") {
+      if (!need()) return ParseResult::Error;
+      std::string_view path = value;
+      if (auto comma = value.rfind(','); comma != std::string_view::npos) {
+        path = value.substr(0, comma);
+        uint64_t n = 0;
+        std::string_view num = value.substr(comma + 1);
+        auto [p, ec] = std::from_chars(num.data(), num.data() + num.size(), n);
+        if (ec != std::errc() || p != num.data() + num.size() || n < 4096) return bad("FILE or FILE,BYTES with BYTES >= 4096");
+        o->capture_max_bytes = n;
+      }
+      if (path.empty()) return bad("a file name");
+      o->capture_path = path;
+    } else if (name == "--replay") {
+      if (has_value) return bad("no value");
+      o->replay = true;
+    } else if (name == "--seed") {
+      if (!need()) return ParseResult::Error;
+      auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), o->seed);
+      if (ec != std::errc() || p != value.data() + value.size() || value.empty()) return bad("an unsigned integer");
+      o->seed_set = true;
+    } else if (name == "--replay-tail") {
+      if (!need()) return ParseResult::Error;
+      if (!parse_u32(value, 0, 3'600'000, &o->replay_tail_ms)) return bad("milliseconds 0..3600000");
     } else {
       *error = fmt::format("unknown option '{}' (see --help)", name);
       return ParseResult::Error;

@@ -27,6 +27,12 @@ struct Options {
   uint32_t max_message_bytes = 1u << 20;
   uint32_t max_header_bytes = 8192;
   uint32_t handshake_timeout_ms = 10000;
+  std::string capture_path;               // --capture: pcap of what the port sees
+  uint64_t capture_max_bytes = 64ull << 20;
+  bool replay = false;                    // time from the input capture, not the clock
+  bool seed_set = false;                  // RFC 6528 secret from --seed instead of getrandom
+  uint64_t seed = 0;
+  uint32_t replay_tail_ms = 5000;         // virtual time run after the input ends
 };
 
 enum class ParseResult { Ok, Help, Error };

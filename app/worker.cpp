@@ -3,6 +3,7 @@
 #include <rte_ethdev.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
 
 #include "core/byte_order.hpp"
 #include "core/log.hpp"
@@ -40,6 +41,16 @@ bool Worker::init(const Setup& s, std::string* error) {
   sw_tx_cksum_ = !(port_->caps.tx_ip_cksum && port_->caps.tx_tcp_cksum);
   clock_.init();
   now_us_ = clock_.now_us();
+  capture_ = s.capture;
+  // A capture must show final checksums, which offload would leave unfilled.
+  if (capture_) sw_tx_cksum_ = true;
+  if (opts_->replay) {
+    if (rte_mbuf_dyn_rx_timestamp_register(&timestamp_offset_, &timestamp_flag_) != 0) {
+      *error = "cannot register the mbuf RX timestamp field needed by --replay";
+      return false;
+    }
+    now_us_ = 0;  // until the first frame says what time it is
+  }
 
   if (!arp_.init(1024, 60'000'000, 1'000'000,
                  [](void* pkt, void*) { rte_pktmbuf_free(static_cast<rte_mbuf*>(pkt)); })) {
@@ -107,6 +118,60 @@ void Worker::poll_once(uint64_t now) {
   }
   tcp_.poll_timers(now);
   http_.poll(now);
+  housekeeping(now);
+  flush_tx();
+}
+
+void Worker::run_replay(const volatile bool* quit) {
+  // net_pcap returns nothing once the file is read; a run of empty polls
+  // (the PMD reads synchronously, so one is enough in practice) ends input.
+  constexpr int kEmptyPollsAtEnd = 64;
+  int empty = 0;
+  bool started = false;
+  while (!*quit && empty < kEmptyPollsAtEnd) {
+    rte_mbuf* rx[kBurst];
+    uint16_t n = rte_eth_rx_burst(port_->id, queue_, rx, kBurst);
+    empty = n == 0 ? empty + 1 : 0;
+    for (uint16_t i = 0; i < n; ++i) {
+      rte_mbuf* m = rx[i];
+      if (!(m->ol_flags & timestamp_flag_)) {
+        log::error("--replay: port {} gives frames no capture timestamp; use a net_pcap port "
+                   "(--vdev net_pcap0,rx_pcap=IN.pcap,tx_pcap=/dev/null)", port_->id);
+        for (uint16_t j = i; j < n; ++j) rte_pktmbuf_free(rx[j]);
+        replay_failed_ = true;
+        return;
+      }
+      // DPDK 22.11's net_pcap reads captures at microsecond precision.
+      uint64_t ts = *RTE_MBUF_DYNFIELD(m, timestamp_offset_, rte_mbuf_timestamp_t*);
+      // Time never goes backwards, even in a capture merged out of order.
+      if (ts > now_us_) now_us_ = ts;
+      if (!started) {
+        started = true;
+        tcp_.poll_timers(now_us_);  // first sight of time: settle the wheel here
+        next_stats_us_ = now_us_ + uint64_t{opts_->stats_interval_s} * 1'000'000;
+      }
+      // Timers due before this frame fire first, exactly as they would have live.
+      tcp_.poll_timers(now_us_);
+      http_.poll(now_us_);
+      handle_frame(m, now_us_);
+    }
+    housekeeping(now_us_);
+    flush_tx();
+  }
+  // Let retransmissions, delayed ACKs and timeouts that the input implies
+  // happen, in 1 ms steps of virtual time.
+  uint64_t end = now_us_ + uint64_t{opts_->replay_tail_ms} * 1000;
+  while (!*quit && now_us_ < end) {
+    now_us_ += 1000;
+    tcp_.poll_timers(now_us_);
+    http_.poll(now_us_);
+    housekeeping(now_us_);
+    flush_tx();
+  }
+  print_stats_line();
+}
+
+void Worker::housekeeping(uint64_t now) {
   if (now >= next_housekeeping_us_) {
     arp_.expire(now, [](void* parked) { rte_pktmbuf_free(static_cast<rte_mbuf*>(parked)); });
     next_housekeeping_us_ = now + 1'000'000;
@@ -115,11 +180,11 @@ void Worker::poll_once(uint64_t now) {
     print_stats_line();
     next_stats_us_ = now + uint64_t{opts_->stats_interval_s} * 1'000'000;
   }
-  flush_tx();
 }
 
 void Worker::handle_frame(rte_mbuf* m, uint64_t now) {
   COUNT(rx_packets);
+  if (capture_) capture_->write(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len, now);
   if (m->nb_segs != 1) {
     // Our mbufs hold a full 1500-byte frame; a chained one means jumbo input.
     COUNT(drop_eth_unsupported);
@@ -134,7 +199,10 @@ void Worker::handle_frame(rte_mbuf* m, uint64_t now) {
     return;
   }
   net::MacAddr dst = eth->dst();
-  if (dst != mac_ && !dst.is_broadcast()) {
+  // A replayed capture was taken on another host, addressed to its MAC: in
+  // --replay the IPv4 destination alone decides what is ours.
+  bool ours = dst == mac_ || dst.is_broadcast() || (opts_->replay && dst.is_unicast());
+  if (!ours) {
     COUNT(drop_eth_not_for_us);
     rte_pktmbuf_free(m);
     return;
@@ -391,6 +459,8 @@ void Worker::send_arp(const net::ArpRepr& arp, const net::MacAddr& dst) {
 }
 
 void Worker::queue_tx(rte_mbuf* m) {
+  // Captured when queued, in the order the stack produced it.
+  if (capture_) capture_->write(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len, now_us_);
   tx_[tx_count_++] = m;
   if (tx_count_ == kBurst) flush_tx();
 }

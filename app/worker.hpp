@@ -6,6 +6,7 @@
 
 #include "app/clock.hpp"
 #include "app/options.hpp"
+#include "app/pcap_writer.hpp"
 #include "app/worker_stats.hpp"
 #include "apps/http_ws_app.hpp"
 #include "apps/tcp_echo.hpp"
@@ -27,12 +28,16 @@ class Worker final : public tcp::TcpOutput {
     uint16_t queue = 0;
     uint64_t isn_secret[2] = {};
     apps::MetricsSource* metrics = nullptr;
+    PcapWriter* capture = nullptr;  // --capture, this lcore's file
   };
 
   Worker();
   bool init(const Setup& s, std::string* error);
   // The loop: until *quit, then drain (FIN every connection, bounded in time).
   void run(const volatile bool* quit);
+  // --replay: every frame's time is its capture timestamp; when the input
+  // ends, timers run on for replay_tail_ms of virtual time, then it returns.
+  void run_replay(const volatile bool* quit);
 
   void transmit(const tcp::FourTuple& tuple, const tcp::TcpRepr& hdr,
                 std::span<const std::span<const uint8_t>> payload) override;
@@ -41,9 +46,11 @@ class Worker final : public tcp::TcpOutput {
   const tcp::TcpStack& tcp() const { return tcp_; }
   const apps::HttpWsApp& http() const { return http_; }
   uint16_t queue() const { return queue_; }
+  bool replay_failed() const { return replay_failed_; }
 
  private:
   void poll_once(uint64_t now);
+  void housekeeping(uint64_t now);
   void handle_frame(rte_mbuf* m, uint64_t now);
   void handle_arp(rte_mbuf* m, std::span<const uint8_t> payload, uint64_t now);
   void handle_ipv4(rte_mbuf* m, std::span<const uint8_t> payload, uint64_t now);
@@ -69,6 +76,10 @@ class Worker final : public tcp::TcpOutput {
   uint64_t next_stats_us_ = 0;
 
   TscClock clock_;
+  PcapWriter* capture_ = nullptr;
+  int timestamp_offset_ = -1;   // mbuf dynfield of RX timestamps (replay)
+  uint64_t timestamp_flag_ = 0;
+  bool replay_failed_ = false;
   WorkerStats stats_;
   net::ArpCache arp_;
   tcp::TcpStack tcp_;

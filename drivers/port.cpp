@@ -43,6 +43,7 @@ PortCaps probe_caps(uint16_t port_id, const rte_eth_dev_info& info) {
   c.tx_ip_cksum = info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
   c.tx_tcp_cksum = info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
   c.tx_multi_seg = info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+  c.rx_timestamp = info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TIMESTAMP;
   c.max_rx_pktlen = info.max_rx_pktlen;
   uint16_t mtu = 0;
   if (rte_eth_dev_get_mtu(port_id, &mtu) == 0 && mtu != 0) c.mtu = mtu;
@@ -135,6 +136,9 @@ bool port_open(const PortRequest& req, Port* port, std::string* error) {
   port->queues = queues;
 
   rte_eth_conf conf{};
+  // net_pcap (DPDK 22.11) stamps every frame with its capture time without
+  // advertising the offload; others need it asked for.
+  if (req.rx_timestamps && c.rx_timestamp) conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TIMESTAMP;
   if (c.rx_ip_cksum) conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
   if (c.rx_tcp_cksum) conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TCP_CKSUM;
   if (c.tx_ip_cksum) conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;

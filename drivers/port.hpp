@@ -16,6 +16,7 @@ struct PortRequest {
   uint32_t mbufs_per_queue = 8191;
   std::string iface;              // --iface: AF_XDP on this kernel interface
   std::string tap_name = "wsgate0";
+  bool rx_timestamps = false;     // --replay: the capture's time on every mbuf
 };
 
 // What the device can do; each flag picks hardware or the software fallback.
@@ -25,6 +26,7 @@ struct PortCaps {
   bool rx_ip_cksum = false, rx_tcp_cksum = false;
   bool tx_ip_cksum = false, tx_tcp_cksum = false;
   bool tx_multi_seg = false;
+  bool rx_timestamp = false;
   uint32_t max_rx_pktlen = 0;
   uint16_t mtu = 1500;
 };
