@@ -88,6 +88,7 @@ TEST_CASE("RTO is 3 s for data after a SYN-ACK retransmission") {
   r.id = r.app.established[0];
   RFC_REQUIRE(r.app_send(100) == 100);
   auto v = r.take_now();
+  INFO(dump(v));
   RFC_REQUIRE(bytes_in(v) == 100);
   const uint64_t sent = r.now;
   uint64_t t = r.run_until_tx(6'000'000);
@@ -208,6 +209,7 @@ TEST_CASE("Karn: no RTT sample from a retransmitted segment, backed-off RTO kept
   const uint64_t t_c = r.now;
   t = r.run_until_tx(2'000'000);
   RFC_REQUIRE(t != 0);
+  CAPTURE(t - t_c);
   CHECK(near_us(t - t_c, 400'000));
 }
 

@@ -126,6 +126,7 @@ TEST_CASE("timestamps: TS.Recent ignores out-of-order segments") {
   Rig r;
   PeerOpts p;
   p.timestamps = true;
+  p.ts_start = 1;  // TS.Recent after the handshake: 2
   RFC_REQUIRE(r.handshake(p));
   const uint32_t s0 = r.cli_nxt;
 
@@ -159,6 +160,7 @@ TEST_CASE("PAWS: old TSval is dropped with an ACK; newer accepted") {
   Rig r;
   PeerOpts p;
   p.timestamps = true;
+  p.ts_start = 100;
   RFC_REQUIRE(r.handshake(p));
   const uint32_t s0 = r.cli_nxt;
   r.peer_tsval = 999;  // TS.Recent = 1000
@@ -189,9 +191,11 @@ TEST_CASE("PAWS: not applied to RST") {
   Rig r;
   PeerOpts p;
   p.timestamps = true;
+  p.ts_start = 100;
   RFC_REQUIRE(r.handshake(p));
   r.peer_tsval = 999;
   r.send_data(10);
+  RFC_REQUIRE(r.received().size() == 10);
   TcpRepr h = r.mk(flag::RST, r.cli_nxt, 0);
   h.ts_val = 1;
   r.input(h);
@@ -222,8 +226,8 @@ TEST_CASE("PAWS: TSval wrapping past 2^32 is accepted") {
 
 // 3.2: "If a non-<RST> segment is received without a TSopt, a TCP SHOULD silently
 // drop the segment. A TCP MUST NOT abort a TCP connection because any segment
-// lacks an expected TSopt." and an <RST> without TSopt is still processed.
-TEST_CASE("timestamps negotiated: segment without TSopt is dropped (SHOULD), RST still works") {
+// lacks an expected TSopt."
+TEST_CASE("timestamps negotiated: segment without TSopt is dropped (SHOULD)") {
   Rig r;
   PeerOpts p;
   p.timestamps = true;
@@ -233,10 +237,21 @@ TEST_CASE("timestamps negotiated: segment without TSopt is dropped (SHOULD), RST
   r.input(h, r.bytes_at(r.cli_nxt, 50));
   CHECK(r.received().empty());
   CHECK(r.stack.state(r.id) == State::Established);
+}
+
+// 3.2: an <RST> is processed whether or not it carries a TSopt.
+TEST_CASE("timestamps negotiated: RST without TSopt still resets") {
+  Rig r;
+  PeerOpts p;
+  p.timestamps = true;
+  RFC_REQUIRE(r.handshake(p));
+  r.send_data(50);
+  RFC_REQUIRE(r.received().size() == 50);
   TcpRepr rst = r.mk(flag::RST, r.cli_nxt, 0);
   rst.has_timestamp = false;
   r.input(rst);
-  CHECK(r.app.closed.size() == 1);
+  RFC_REQUIRE(r.app.closed.size() == 1);
+  CHECK(r.app.closed[0].second == CloseReason::ResetByPeer);
 }
 
 }  // TEST_SUITE

@@ -16,11 +16,18 @@
 
 #include "tcp/tcp_stack.hpp"
 
-// doctest's REQUIRE needs exceptions; this checks and leaves the (void) test body.
-#define RFC_REQUIRE(expr) \
-  do {                    \
-    CHECK(expr);          \
-    if (!(expr)) return;  \
+// doctest's REQUIRE needs exceptions, which the project compiles out. This is
+// CHECK (same decomposed message, expression evaluated once) followed by
+// leaving the (void) test body when it failed.
+#define RFC_REQUIRE(...)                                                                     \
+  do {                                                                                       \
+    doctest::detail::ResultBuilder rfc_rb_(doctest::assertType::DT_CHECK, __FILE__, __LINE__, \
+                                           #__VA_ARGS__);                                    \
+    rfc_rb_.setResult(doctest::detail::ExpressionDecomposer(doctest::assertType::DT_CHECK)   \
+                      << __VA_ARGS__);                                                       \
+    if (rfc_rb_.log()) DOCTEST_BREAK_INTO_DEBUGGER();                                        \
+    rfc_rb_.react();                                                                         \
+    if (rfc_rb_.m_failed) return;                                                            \
   } while (0)
 
 namespace rfc {
@@ -318,6 +325,13 @@ inline uint32_t bytes_in(const std::vector<Sent>& v) {
   uint32_t n = 0;
   for (auto& s : v) n += s.len();
   return n;
+}
+
+// One line per segment, for INFO() when an expectation on a burst fails.
+inline std::string dump(const std::vector<Sent>& v) {
+  std::string s;
+  for (auto& x : v) s += "\n  " + x.str();
+  return s;
 }
 
 }  // namespace rfc
