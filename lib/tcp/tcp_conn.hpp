@@ -30,12 +30,15 @@ inline constexpr uint16_t kSynAckRetried = 1 << 10;  // RFC 6298 5.7: RTO starts
 }  // namespace conn_flag
 
 // Layout chosen to fit 64 bytes (see the static_assert). What was squeezed:
-// no SND.WL1/WL2 (a window update is taken from any segment that is not an
-// old duplicate: SEG.SEQ >= RCV.NXT or it acks new data); the peer window is
+// SND.WL1 lives in the flight; a quiet connection takes a window update from
+// any segment that is not an old duplicate (SEG.SEQ >= RCV.NXT, which is >=
+// any WL1 it could have, or it acks new data); SND.WL2 is implied by the ACK
+// check (SEG.ACK >= SND.UNA); the peer window is
 // kept as its raw 16-bit field plus the shift; MAX.SND.WND for RFC 5961 is
 // taken as 65535 << shift; the keepalive / FIN_WAIT_2 deadlines are not
 // stored (re-armed from "now" on activity, so they count from the last
-// segment); srtt survives a flight release only coarsely (8 ms units).
+// segment); srtt survives a flight release only coarsely (8 ms units),
+// with the RTO backoff still owed under Karn's rule (rto_shift).
 struct TcpConn {
   FourTuple tuple;  // first 4 bytes: the slab's free link when free
   uint32_t snd_una = 0;
@@ -54,7 +57,7 @@ struct TcpConn {
   uint8_t retries = 0;           // SYN-ACK retransmits, or keepalive probes when quiet
   uint8_t srtt_8ms = 0;          // coarse srtt kept across flight releases, 0 = none
   uint8_t listener = 0;          // index in the listener table
-  uint8_t spare = 0;
+  uint8_t rto_shift = 0;         // RTO doublings since the last valid RTT sample (Karn)
 
   bool has(uint16_t f) const { return (flags & f) != 0; }
   uint8_t snd_shift() const { return shifts & 0x0f; }
@@ -72,6 +75,7 @@ struct TcpFlight {
   uint32_t ooo_bytes = 0;
   uint32_t snd_max = 0;   // highest sequence sent (snd_nxt rewinds on RTO)
   uint32_t rcv_adv = 0;   // right edge of the window we advertised (never moves left)
+  uint32_t snd_wl1 = 0;   // SEG.SEQ of the segment that last set the send window
   // RFC 6298
   uint32_t srtt_us = 0;   // 0 = no sample yet
   uint32_t rttvar_us = 0;
@@ -88,6 +92,7 @@ struct TcpFlight {
   uint8_t dupacks = 0;
   uint8_t retries = 0;        // consecutive RTOs / unanswered persist probes
   uint8_t backoff = 0;        // persist backoff exponent
+  uint8_t rto_shift = 0;      // RTO doublings since the last valid RTT sample
   bool rtt_timing = false;
   bool in_recovery = false;
   bool persist = false;       // rto_at_ms is the persist timer

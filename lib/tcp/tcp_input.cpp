@@ -122,6 +122,13 @@ void TcpStack::Impl::segment_arrives(ConnId id, const Segment& seg, bool* writab
     c->flags &= static_cast<uint16_t>(~kKeepaliveProbing);
   }
 
+  // RFC 7323 3.2: once negotiated, a non-RST segment without TSopt SHOULD be
+  // dropped (and never aborts the connection).
+  if (c->has(kTsOk) && !h.has_timestamp && !h.has(flag::RST)) {
+    ++stats.drop_no_timestamp;
+    return;
+  }
+
   // PAWS (RFC 7323 5.3): an old timestamp marks an old duplicate.
   if (c->has(kTsOk) && h.has_timestamp && !h.has(flag::RST) && seq::lt(h.ts_val, c->ts_recent)) {
     ++stats.drop_paws;
@@ -254,8 +261,10 @@ bool TcpStack::Impl::process_ack(ConnId id, const TcpRepr& h, size_t payload_len
     send_challenge_ack(id);
     return false;
   }
-  // No SND.WL1/WL2 (see tcp_conn.hpp): an old duplicate never updates the window.
-  const bool window_update = seq::ge(h.seq, c.rcv_nxt) || seq::gt(h.ack, c.snd_una);
+  // RFC 9293 SND.WL1 rule (see tcp_conn.hpp for the quiet case): a segment
+  // older than the one that last set the window does not set it again.
+  const uint32_t wl1 = f ? f->snd_wl1 : c.rcv_nxt;
+  const bool window_update = seq::ge(h.seq, wl1) || seq::gt(h.ack, c.snd_una);
   if (f && f->persist) f->retries = 0;  // the peer answers probes: persist never gives up
 
   if (seq::gt(h.ack, c.snd_una)) {
@@ -328,7 +337,10 @@ bool TcpStack::Impl::process_ack(ConnId id, const TcpRepr& h, size_t payload_len
       f->cwnd += mss;  // each dupack means a segment left the network
     }
   }
-  if (window_update) c.snd_wnd_raw = h.window;
+  if (window_update) {
+    c.snd_wnd_raw = h.window;
+    if (f) f->snd_wl1 = seq::max(f->snd_wl1, h.seq);
+  }
   if (f && f->persist && c.snd_wnd() > 0) {
     f->persist = false;
     f->backoff = 0;
@@ -340,6 +352,7 @@ bool TcpStack::Impl::process_ack(ConnId id, const TcpRepr& h, size_t payload_len
 
 // RFC 6298 2.2 / 2.3.
 void TcpStack::Impl::rtt_sample(TcpConn&, TcpFlight& f, uint32_t r) {
+  f.rto_shift = 0;
   if (f.srtt_us == 0) {
     f.srtt_us = r;
     f.rttvar_us = r / 2;
@@ -488,11 +501,13 @@ void TcpStack::Impl::offer_held(ConnId id) {
 // (a segment longer than a chunk keeps its prefix; the rest is resent).
 
 void TcpStack::Impl::ooo_insert(ConnId id, uint32_t seq_no, std::span<const uint8_t> data) {
+  const bool fresh = conns[id].flight == kNil;
   TcpFlight* f = ensure_flight(id);
   if (f == nullptr) {
     ++stats.drop_no_buffer;
     return;
   }
+  if (fresh) f->snd_wl1 = seq_no;  // this segment just set the window (process_ack)
   uint32_t prev = kNil;
   uint32_t cur = f->ooo_head;
   while (cur != kNil && seq::lt(core::load_be32(chunks.data(cur)), seq_no)) {

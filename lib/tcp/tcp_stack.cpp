@@ -118,6 +118,7 @@ TcpFlight* TcpStack::Impl::ensure_flight(ConnId id) {
   c.flight = fi;
   TcpFlight& f = flights[fi];
   f.snd_max = c.snd_nxt;
+  f.snd_wl1 = c.rcv_nxt;
   // What survives a release: the coarse srtt. Without it, restart from the
   // initial RTO (RFC 6298 2.1).
   if (c.srtt_8ms != 0) {
@@ -129,6 +130,9 @@ TcpFlight* TcpStack::Impl::ensure_flight(ConnId id) {
   } else {
     f.rto_us = cfg.rto_initial_us;
   }
+  // Karn: a backed-off RTO stays backed off until a valid RTT sample.
+  f.rto_shift = c.rto_shift;
+  f.rto_us = static_cast<uint32_t>(std::min<uint64_t>(uint64_t{f.rto_us} << std::min<uint8_t>(c.rto_shift, 16), cfg.rto_max_us));
   // A new flight is a restart after idle (RFC 5681 4.1): cwnd starts at IW.
   f.cwnd = initial_cwnd(c);
   f.ssthresh = 0x3fffffff;
@@ -148,6 +152,7 @@ void TcpStack::Impl::maybe_release_flight(ConnId id) {
       c.snd_una != c.snd_nxt || f.persist)
     return;
   if (f.srtt_us != 0) c.srtt_8ms = static_cast<uint8_t>(std::min<uint32_t>(255, (f.srtt_us + 7999) / 8000));
+  c.rto_shift = f.rto_shift;
   flights.free(c.flight);
   c.flight = kNil;
   rearm(id);

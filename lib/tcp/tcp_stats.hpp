@@ -18,6 +18,7 @@ namespace wsgate::tcp {
   X(drop_no_buffer, "data dropped: buffer pool empty")                         \
   X(drop_bad_ack, "unacceptable ACK")                                           \
   X(drop_paws, "segment failed PAWS (RFC 7323)")                               \
+  X(drop_no_timestamp, "segment without TSopt after TS was negotiated")       \
   X(challenge_acks, "challenge ACKs sent (RFC 5961)")                          \
   X(challenge_acks_limited, "challenge ACKs suppressed by the rate limit")     \
   X(rst_in, "valid RSTs received")                                              \

@@ -154,6 +154,7 @@ void TcpStack::Impl::on_rto(ConnId id) {
   f.recover = f.snd_max;
   f.rtt_timing = false;
   f.rto_us = static_cast<uint32_t>(std::min<uint64_t>(uint64_t{f.rto_us} * 2, cfg.rto_max_us));
+  if (f.rto_shift < 16) ++f.rto_shift;
   c.snd_nxt = c.snd_una;
   c.flags &= static_cast<uint16_t>(~kFinSent);
   f.rto_at_ms = ms_after(f.rto_us);

@@ -97,3 +97,19 @@ TEST_CASE("timestamps: TS.Recent follows in-order segments") {
   SentSegment a = h.expect_ack();
   CHECK(a.hdr.ts_ecr == h.peer_tsval);
 }
+
+TEST_CASE("timestamps negotiated: a segment without TSopt is dropped, an RST without it still works") {
+  Harness h;
+  h.peer_ts = true;
+  h.handshake();
+  TcpRepr bare = h.seg(flag::ACK | flag::PSH);
+  bare.has_timestamp = false;
+  h.send(bare, "nots");
+  CHECK(h.app.received.empty());
+  CHECK(h.stack.stats().drop_no_timestamp == 1);
+  CHECK(h.stack.state(h.id) == State::Established);
+  TcpRepr rst = h.seg(flag::RST);
+  rst.has_timestamp = false;
+  h.send(rst);
+  CHECK(h.app.closed.size() == 1);
+}

@@ -219,3 +219,34 @@ TEST_CASE("pool exhaustion: incoming data that cannot be held is not acknowledge
   CHECK(a.hdr.ack == h.rseq);  // the "b" byte was not acknowledged
   CHECK(h.stack.stats().drop_no_buffer >= 1);
 }
+
+TEST_CASE("Karn: the backed-off RTO survives the flight's release until a valid sample") {
+  Harness h;
+  h.handshake();
+  h.stack.send(h.id, bytes_of("a"));
+  h.expect_data(1);
+  h.advance(h.cfg.rto_initial_us);  // retransmitted: RTO doubles, no sample from it
+  h.expect(flag::ACK, h.lseq - 1, h.rseq, 1);
+  h.send_ack();  // everything acked: the flight is released
+  CHECK(h.stack.buffers_in_use() == 0);
+  h.stack.send(h.id, bytes_of("b"));
+  h.expect_data(1);
+  h.advance(2 * h.cfg.rto_initial_us - 1000);
+  h.expect_nothing();
+  h.advance(1000);
+  h.expect(flag::ACK, h.lseq - 1, h.rseq, 1);
+}
+
+TEST_CASE("SND.WL1: an older segment's window does not close the send window") {
+  Harness h;
+  h.handshake();
+  const uint32_t b = h.rseq;
+  h.send(h.seg(flag::ACK, b + 4, h.lseq), "EFGH");  // out of order: sets the window
+  h.expect(flag::ACK, h.lseq, b);
+  h.peer_window = 0;
+  h.send(h.seg(flag::ACK, b, h.lseq), "ABCD");  // older SEG.SEQ: its zero window is stale
+  h.expect(flag::ACK, h.lseq, b + 8);
+  h.rseq = b + 8;
+  CHECK(h.stack.send(h.id, bytes_of("go")) == 2);
+  h.expect_data(2);
+}
