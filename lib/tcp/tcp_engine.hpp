@@ -114,6 +114,7 @@ struct TcpStack::Impl {
   bool window_update_due(TcpConn& c);
   void emit(TcpConn& c, uint8_t flags, uint32_t seq, std::span<const std::span<const uint8_t>> payload);
   void send_ack(ConnId id);
+  bool challenge_allowed();  // counts it: sent or limited
   void send_challenge_ack(ConnId id);
   void send_synack(ConnId id);
   void send_rst_reply(const Segment& seg);

@@ -86,18 +86,22 @@ void TcpStack::Impl::send_ack(ConnId id) {
 }
 
 // RFC 5961 section 7: challenge ACKs share a per-second budget.
-void TcpStack::Impl::send_challenge_ack(ConnId id) {
+bool TcpStack::Impl::challenge_allowed() {
   if (now_ms - challenge_window_ms >= 1000) {
     challenge_window_ms = now_ms;
     challenge_count = 0;
   }
   if (challenge_count >= cfg.challenge_ack_per_s) {
     ++stats.challenge_acks_limited;
-    return;
+    return false;
   }
   ++challenge_count;
   ++stats.challenge_acks;
-  send_ack(id);
+  return true;
+}
+
+void TcpStack::Impl::send_challenge_ack(ConnId id) {
+  if (challenge_allowed()) send_ack(id);
 }
 
 void TcpStack::Impl::send_synack(ConnId id) {

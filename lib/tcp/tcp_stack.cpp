@@ -5,6 +5,7 @@
 
 #include "core/siphash.hpp"
 #include "tcp/tcp_engine.hpp"
+#include "tcp/tcp_wire.hpp"
 
 namespace wsgate::tcp {
 
@@ -37,6 +38,9 @@ bool TcpStack::Impl::init(const TcpConfig& c, TcpOutput* o, uint64_t now, const 
   if (cfg.max_time_wait == 0 || cfg.max_time_wait >= kTwEnd) return fail("tcp: max_time_wait out of range");
   if (cfg.mss < 64) return fail("tcp: mss too small");
   cfg.window_scale = std::min<uint8_t>(cfg.window_scale, 14);
+  // A shift so large that the buffer is a handful of units would advertise
+  // zero (the window is rounded down to whole units).
+  while (cfg.window_scale > 0 && (cfg.recv_buffer_bytes >> cfg.window_scale) < 64) --cfg.window_scale;
   if (cfg.max_flights == 0) cfg.max_flights = std::min(cfg.max_connections, std::max<uint32_t>(cfg.buffer_count, 1));
   if (!conns.init(cfg.max_connections) || !conn_index.init(cfg.max_connections))
     return fail("tcp: cannot allocate the connection table");
@@ -201,6 +205,25 @@ void TcpStack::input(const Segment& seg, uint64_t now_us) {
   impl_->set_time(now_us);
   impl_->input(seg);
 }
+
+void TcpStack::input_bytes(const FourTuple& tuple, std::span<const uint8_t> tcp_segment, uint64_t now_us) {
+  WireError why = WireError::None;
+  const auto pkt = TcpPacket::check(tcp_segment, &why);
+  if (!pkt) {
+    ++impl_->stats.drop_malformed;
+    return;
+  }
+  Segment seg;
+  seg.tuple = tuple;
+  if (parse(*pkt, &seg.hdr) != WireError::None) {
+    ++impl_->stats.drop_bad_options;
+    return;
+  }
+  seg.payload = pkt->payload();
+  input(seg, now_us);
+}
+
+void TcpStack::count_bad_options() { ++impl_->stats.drop_bad_options; }
 
 void TcpStack::poll_timers(uint64_t now_us) { impl_->poll_timers(now_us); }
 

@@ -87,6 +87,11 @@ class TcpStack {
 
   // Per packet / per loop pass.
   void input(const Segment& seg, uint64_t now_us);
+  // The same from the raw TCP header + payload (checksum already verified):
+  // checks and parses it, counting drop_bad_options / drop_malformed.
+  void input_bytes(const FourTuple& tuple, std::span<const uint8_t> tcp_segment, uint64_t now_us);
+  // For a glue that parses itself: count a segment dropped for bad options.
+  void count_bad_options();
   void poll_timers(uint64_t now_us);
 
   // Application API.

@@ -13,6 +13,7 @@ namespace wsgate::tcp {
   X(conns_refused_full, "SYN dropped: connection table full")                 \
   X(drop_no_listener, "segment for no connection and no listener (RST sent)")  \
   X(drop_bad_options, "segment with malformed options")                        \
+  X(drop_malformed, "segment shorter than its header / bad data offset")      \
   X(drop_out_of_window, "segment outside the receive window")                  \
   X(drop_ooo_full, "out-of-order segment dropped: per-connection limit")       \
   X(drop_no_buffer, "data dropped: buffer pool empty")                         \

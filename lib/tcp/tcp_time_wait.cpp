@@ -109,12 +109,13 @@ bool TcpStack::Impl::time_wait_input(uint32_t tw, const Segment& seg) {
     ++stats.segments_out;
     out->transmit(seg.tuple, r, {});
   };
-  if (h.has(flag::RST)) {  // RFC 5961: only the exact sequence ends it
+  if (h.has(flag::RST)) {  // RFC 5961 3.2: only the exact sequence ends it
     if (h.seq == e.rcv_nxt) {
       ++stats.rst_in;
       tw_kill(tw);
     } else {
       ++stats.drop_bad_rst;
+      if (seq::in_window(h.seq, e.rcv_nxt, cfg.recv_buffer_bytes) && challenge_allowed()) ack();
     }
     return true;
   }

@@ -198,3 +198,21 @@ TEST_CASE("SYN-ACK retransmitted with backoff, then the embryo is dropped silent
   CHECK(h.stack.connections_total() == 0);
   CHECK(h.app.closed.empty());
 }
+
+TEST_CASE("input_bytes: malformed headers and option lists are counted, good ones processed") {
+  Harness h;
+  std::vector<uint8_t> syn = {0x9c, 0x40, 0x00, 0x50, 0, 0, 0x03, 0xe8, 0, 0, 0, 0,
+                              0x60, flag::SYN, 0xff, 0xff, 0, 0, 0, 0,
+                              2, 4, 0x05, 0xb4};  // MSS 1460
+  std::vector<uint8_t> bad = syn;
+  bad[21] = 1;  // option length 1
+  h.stack.input_bytes(h.tuple, bad, h.now_us);
+  CHECK(h.stack.stats().drop_bad_options == 1);
+  h.stack.input_bytes(h.tuple, std::span(syn).first(10), h.now_us);
+  CHECK(h.stack.stats().drop_malformed == 1);
+  h.expect_nothing();
+  h.stack.input_bytes(h.tuple, syn, h.now_us);
+  TCP_REQUIRE(h.sent_count() == 1);
+  CHECK(h.out.sent.front().hdr.flags == (flag::SYN | flag::ACK));
+  CHECK(h.out.sent.front().hdr.ack == 1001);
+}

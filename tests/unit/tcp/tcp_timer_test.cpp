@@ -149,3 +149,12 @@ TEST_CASE("close_all: FIN everywhere, on_closed(Shutdown), RST what lingers") {
   CHECK(h.app.closed[1].second == CloseReason::Shutdown);
   CHECK(h.stack.connections_total() == h.stack.connections(State::TimeWait));
 }
+
+TEST_CASE("TIME_WAIT: an in-window RST that is not exact gets a challenge ACK") {
+  Harness h;
+  to_time_wait(h);
+  h.send(h.seg(flag::RST, h.rseq + 10, 0));
+  h.expect_ack();
+  CHECK(h.stack.connections(State::TimeWait) == 1);
+  CHECK(h.stack.stats().challenge_acks == 1);
+}
