@@ -58,6 +58,55 @@ TEST_CASE("in-window RST gets a challenge ACK and the connection survives") {
   CHECK(r.received().size() == 110);
 }
 
+// 3.2 applies "in all synchronized states" (RFC 9293 3.5: ESTABLISHED through
+// TIME-WAIT): an in-window RST that is not exactly RCV.NXT is challenged and
+// leaves the connection (or TIME-WAIT entry) in place.
+TEST_CASE("in-window RST is challenged in every synchronized state") {
+  Rig r;
+  RFC_REQUIRE(r.handshake());
+  State want{};
+  uint32_t snd_nxt = r.iss + 1;
+  SUBCASE("FIN-WAIT-1") {
+    r.stack.shutdown_write(r.id);
+    r.take_now();
+    snd_nxt = r.iss + 2;
+    want = State::FinWait1;
+  }
+  SUBCASE("FIN-WAIT-2") {
+    r.stack.shutdown_write(r.id);
+    r.take_now();
+    r.ack_to(r.iss + 2);
+    snd_nxt = r.iss + 2;
+    want = State::FinWait2;
+  }
+  SUBCASE("CLOSE-WAIT") {
+    r.send_fin();
+    r.take_allowing_delack();
+    want = State::CloseWait;
+  }
+  SUBCASE("LAST-ACK") {
+    r.send_fin();
+    r.take_allowing_delack();
+    r.stack.shutdown_write(r.id);
+    r.take_now();
+    snd_nxt = r.iss + 2;
+    want = State::LastAck;
+  }
+  SUBCASE("TIME-WAIT") {
+    r.stack.shutdown_write(r.id);
+    r.take_now();
+    r.srv_nxt = r.iss + 2;
+    r.send_fin();
+    r.take_allowing_delack();
+    snd_nxt = r.iss + 2;
+    want = State::TimeWait;
+  }
+  RFC_REQUIRE(r.stack.connections(want) == 1);
+  r.input(r.mk(flag::RST, r.cli_nxt + 100, 0));
+  check_challenge_ack(r.take(), snd_nxt, r.cli_nxt);
+  CHECK(r.stack.connections(want) == 1);
+}
+
 // 3.2: "If the RST bit is set and the sequence number is outside the current
 // receive window, silently drop the segment."
 TEST_CASE("out-of-window RST is silently dropped") {

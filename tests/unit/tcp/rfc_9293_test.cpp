@@ -114,6 +114,27 @@ TEST_CASE("SYN-RECEIVED: data on the completing ACK is delivered") {
   CHECK(v.back().hdr.seq == r.iss + 1);
 }
 
+// A retransmitted SYN (same ISN) in SYN-RECEIVED lies outside the window
+// (SEG.SEQ = IRS < RCV.NXT): 3.10.7.4 first check answers an unacceptable
+// segment with an ACK (<SEQ=SND.NXT><ACK=RCV.NXT>); re-sending the SYN-ACK is
+// the common equivalent. Either way no RST, no second connection.
+TEST_CASE("SYN-RECEIVED: retransmitted SYN is answered, not reset") {
+  Rig r;
+  RFC_REQUIRE(r.send_syn());
+  r.now += 100'000;
+  r.input(r.syn_hdr());
+  auto v = r.take();
+  RFC_REQUIRE(v.size() == 1);
+  CHECK(v[0].hdr.has(flag::ACK));
+  CHECK_FALSE(v[0].hdr.has(flag::RST));
+  CHECK(v[0].hdr.ack == r.peer.isn + 1);
+  CHECK(v[0].hdr.seq == (v[0].hdr.has(flag::SYN) ? r.iss : r.iss + 1));
+  CHECK(r.stack.connections(State::SynReceived) == 1);
+  CHECK(r.stack.connections_total() == 1);
+  r.input(r.mk(flag::ACK));
+  CHECK(r.app.established.size() == 1);
+}
+
 // 3.10.7.2 LISTEN, first check: "An incoming RST segment could not be valid ... ignore".
 TEST_CASE("LISTEN: RST is ignored") {
   Rig r;
