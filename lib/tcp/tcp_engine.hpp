@@ -1,6 +1,24 @@
 // TcpStack::Impl: the engine's state and the functions shared by its
 // translation units (tcp_input.cpp, tcp_output.cpp, tcp_timers.cpp,
 // tcp_time_wait.cpp, tcp_stack.cpp). Private to lib/tcp.
+//
+// Memory (DESIGN.md budget): a live connection is a 64-byte TcpConn in a
+// slab plus 16 bytes of IndexTable; it borrows a TcpFlight (~120 B, own slab)
+// and 2 KiB chunks only while bytes are unacknowledged, held for the app, or
+// out of order, and gives them back as soon as it is quiet. TIME_WAIT is a
+// 32-byte entry in its own slab and table. Timers are the TimerNode inside
+// the record: one per connection, at the earliest deadline.
+//
+// What a released flight forgets: cwnd/ssthresh (a new flight restarts at
+// the initial window: RFC 5681 4.1 restart after idle, applied to any quiet
+// period), the exact srtt/rttvar (a coarse srtt stays in the record), WL1.
+//
+// Deliberate simplifications: no SACK (SACK-permitted is never offered), no
+// Nagle (WebSocket frames want latency; the tail goes as soon as the window
+// allows), zero-window and keepalive probes carry no data (SEG.SEQ = SND.UNA
+// - 1, answered by an ACK as RFC 9293 3.10.7.4 requires of any peer), a FIN
+// beyond a hole is not kept (the peer retransmits it), SYN payload is not
+// queued, ISN clock per RFC 6528 but the TS clock has no per-connection offset.
 #pragma once
 #include <array>
 #include <cstdint>

@@ -279,5 +279,6 @@ uint32_t TcpStack::connections_total() const { return impl_->conns.in_use() + im
 
 uint32_t TcpStack::buffers_in_use() const { return impl_->chunks.in_use(); }
 uint32_t TcpStack::buffers_total() const { return impl_->chunks.capacity(); }
+uint32_t TcpStack::flights_in_use() const { return impl_->flights.in_use(); }
 
 }  // namespace wsgate::tcp

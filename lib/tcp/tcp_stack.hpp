@@ -114,6 +114,7 @@ class TcpStack {
   uint32_t connections_total() const;  // every state but Closed/Listen
   uint32_t buffers_in_use() const;
   uint32_t buffers_total() const;
+  uint32_t flights_in_use() const;  // connections with bytes in flight, held or out of order
 
   struct Impl;
  private:

@@ -154,3 +154,33 @@ TEST_CASE("FIN and ACK of our FIN in one segment: FIN_WAIT_1 -> TIME_WAIT") {
   CHECK(h.stack.connections(State::TimeWait) == 1);
   CHECK(h.app.closed.size() == 1);
 }
+
+TEST_CASE("memory: idle connections hold no flight record and no buffer") {
+  TcpConfig c = test_config();
+  c.max_connections = 200;
+  Harness h(c);
+  h.app.echo = true;
+  for (uint16_t p = 1; p <= 100; ++p) {
+    h.tuple.remote_port = p;
+    h.rseq = 5000;
+    h.handshake();
+    h.send_data("hi");
+    h.expect_data(2);
+    h.send_ack();
+  }
+  CHECK(h.stack.connections(State::Established) == 100);
+  CHECK(h.stack.flights_in_use() == 0);
+  CHECK(h.stack.buffers_in_use() == 0);
+  h.advance(h.cfg.delayed_ack_us * 2);
+  CHECK(h.stack.flights_in_use() == 0);
+}
+
+TEST_CASE("memory: a flight exists only while data is unacknowledged") {
+  Harness h;
+  h.handshake();
+  h.stack.send(h.id, bytes_of("abc"));
+  CHECK(h.stack.flights_in_use() == 1);
+  h.expect_data(3);
+  h.send_ack();
+  CHECK(h.stack.flights_in_use() == 0);
+}
