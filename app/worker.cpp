@@ -176,7 +176,7 @@ void Worker::housekeeping(uint64_t now) {
     arp_.expire(now, [](void* parked) { rte_pktmbuf_free(static_cast<rte_mbuf*>(parked)); });
     next_housekeeping_us_ = now + 1'000'000;
   }
-  if (opts_->stats_interval_s != 0 && queue_ == 0 && now >= next_stats_us_) {
+  if (opts_->stats_interval_s != 0 && now >= next_stats_us_) {  // one line per lcore
     print_stats_line();
     next_stats_us_ = now + uint64_t{opts_->stats_interval_s} * 1'000'000;
   }
