@@ -294,7 +294,7 @@ void Worker::handle_ipv4(rte_mbuf* m, std::span<const uint8_t> payload, uint64_t
 
 void Worker::handle_icmp(rte_mbuf* m, uint32_t src, std::span<const uint8_t> icmp, uint64_t now) {
   auto pkt = net::IcmpPacket::check(icmp);
-  if (!pkt || !pkt->verify_checksum()) {
+  if (!pkt) {  // check() covers length and checksum
     COUNT(drop_icmp_malformed);
     rte_pktmbuf_free(m);
     return;
@@ -425,8 +425,15 @@ void Worker::send_ipv4_frame(rte_mbuf* m, uint32_t dst_ip, uint64_t now) {
   net::EthernetRepr eth;
   eth.src = mac_;
   eth.ethertype = net::EtherType::Ipv4;
-  const net::MacAddr* mac = arp_.lookup(next_hop, now);
+  bool refresh_due = false;
+  const net::MacAddr* mac = arp_.lookup(next_hop, now, &refresh_due);
   if (mac) {
+    // Renew an entry near the end of its life while it still works, so a
+    // busy neighbour (the gateway above all) never lapses into "unresolved".
+    if (refresh_due) {
+      send_arp(net::ArpRepr::request(mac_, addr_, next_hop), *mac);
+      COUNT(arp_requests_sent);
+    }
     eth.dst = *mac;
     eth.emit(std::span<uint8_t>(d, kEthLen));
     queue_tx(m);

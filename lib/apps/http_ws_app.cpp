@@ -24,12 +24,17 @@ constexpr uint32_t kPhaseMask = 0x3;
 // Set when a 1-byte send space was filled with the first byte of an empty
 // unsolicited Pong; its second byte goes out on_writable.
 constexpr uint32_t kOwesPongByte = 0x4;
+// Idle-ping sweep state (kOpen only): input arrived since the sweep's last
+// visit; our idle Ping is out and nothing has arrived since.
+constexpr uint32_t kActivity = 0x8;
+constexpr uint32_t kPingOut = 0x10;
 
 constexpr size_t kSmallResponseBytes = 512;
 
 }  // namespace
 
-// Sends each decoder event straight back on the same connection.
+// Echoes each decoder event on the same connection (see the header for the
+// direct and assembled paths).
 class EchoSink final : public ws::FrameSink {
  public:
   EchoSink(HttpWsApp& app, tcp::ConnId id) : app_(app), io_(*app.io_), id_(id) {}
@@ -39,48 +44,70 @@ class EchoSink final : public ws::FrameSink {
   // the connection once the decoder has returned.
   bool failed() const { return failed_; }
 
-  size_t data_room(size_t want) override {
-    if (failed_) return 0;
-    const size_t space = io_.send_space(id_);
-    if (space < 3) return 0;
-    // The largest n with header(n) + n <= space.
-    size_t n = std::min(want, space - 2);
-    if (n > 125) n = std::min(want, space - 4);
-    if (n > 0xFFFF) n = std::min(want, space - 10);
-    return n;
+  bool busy() override {
+    const uint32_t index = io_.app_index(id_);
+    return index != core::kNil && app_.frame_states_[index].msg.writing();
   }
-  bool has_room(size_t bytes) override { return !failed_ && io_.send_space(id_) >= bytes; }
+  bool has_room(size_t bytes) override { return !failed_ && !busy() && io_.send_space(id_) >= bytes; }
 
-  void on_message_data(ws::Opcode type, std::span<const uint8_t> bytes, bool begin, bool end) override {
-    send_frame(begin ? type : ws::Opcode::Continuation, end, bytes);
-    if (end) ++app_.stats_.messages_in;
+  bool on_direct_start(ws::Opcode type, uint64_t len) override {
+    if (failed_) return false;
+    uint8_t header[ws::kMaxServerHeaderBytes];
+    const size_t header_len = ws::encode_server_header(header, type, true, len);
+    if (io_.send_space(id_) < header_len) return false;
+    send_checked(std::span<const uint8_t>(header, header_len));
+    ++app_.stats_.messages_in;
+    ++app_.stats_.messages_direct;
+    ++app_.stats_.frames_out;
+    return true;
+  }
+  size_t direct_room(size_t want) override { return failed_ ? 0 : std::min(want, io_.send_space(id_)); }
+  void on_direct_data(std::span<const uint8_t> bytes) override { send_checked(bytes); }
+
+  bool on_message_data(ws::Opcode type, std::span<const uint8_t> bytes, bool begin, bool end) override {
+    HttpWsApp::FrameState* st = app_.borrow_frame_state(id_);
+    if (st == nullptr) return false;
+    HttpWsApp::Assembly& a = st->msg;
+    if (begin) a.opcode = static_cast<uint8_t>(type);
+    if (!app_.append_message(a, bytes)) {
+      ++app_.stats_.pool_empty_message;
+      return false;
+    }
+    if (!end) return true;
+    ++app_.stats_.messages_in;
+    ++app_.stats_.messages_assembled;
+    ++app_.stats_.frames_out;
+    a.header_len = static_cast<uint8_t>(
+        ws::encode_server_header(a.header, static_cast<ws::Opcode>(a.opcode), true, a.bytes));
+    a.sent = 0;
+    if (app_.write_message(id_, a) == HttpWsApp::WriteResult::Failed) failed_ = true;
+    return true;
   }
   void on_ping(std::span<const uint8_t> payload) override {
     ++app_.stats_.pings_in;
-    send_frame(ws::Opcode::Pong, true, payload);
+    send_frame(ws::Opcode::Pong, payload);
   }
   void on_pong(std::span<const uint8_t>) override { ++app_.stats_.pongs_in; }
   void on_close(uint16_t code, std::span<const uint8_t>) override {
     ++app_.stats_.closes_in;
     // Echo the peer's status code (5.5.1); the reason is not repeated.
     const uint8_t payload[2] = {static_cast<uint8_t>(code >> 8), static_cast<uint8_t>(code)};
-    send_frame(ws::Opcode::Close, true, std::span<const uint8_t>(payload, code == 0 ? 0 : 2));
+    send_frame(ws::Opcode::Close, std::span<const uint8_t>(payload, code == 0 ? 0 : 2));
     if (code != 0) app_.count_close_sent(code);
   }
 
  private:
-  // The decoder asked data_room/has_room first, so the whole frame fits.
-  void send_frame(ws::Opcode opcode, bool fin, std::span<const uint8_t> payload) {
+  // The decoder asked has_room first, so the whole control frame fits.
+  void send_frame(ws::Opcode opcode, std::span<const uint8_t> payload) {
     uint8_t header[ws::kMaxServerHeaderBytes];
+    const size_t header_len = ws::encode_server_header(header, opcode, true, payload.size());
+    send_checked(std::span<const uint8_t>(header, header_len));
+    if (!payload.empty()) send_checked(payload);
+    if (!failed_) ++app_.stats_.frames_out;
+  }
+  void send_checked(std::span<const uint8_t> bytes) {
     if (failed_) return;
-    const size_t header_len = ws::encode_server_header(header, opcode, fin, payload.size());
-    bool ok = io_.send(id_, std::span<const uint8_t>(header, header_len)) == header_len;
-    if (ok && !payload.empty()) ok = io_.send(id_, payload) == payload.size();
-    if (!ok) {
-      failed_ = true;
-      return;
-    }
-    ++app_.stats_.frames_out;
+    if (io_.send(id_, bytes) != bytes.size()) failed_ = true;
   }
 
   HttpWsApp& app_;
@@ -110,6 +137,12 @@ bool HttpWsApp::init(ConnIo& io, const WsConfig& cfg, MetricsSource* metrics, co
     return fail("HttpWsApp: cannot allocate header buffers");
   }
   if (!frame_states_.init(cfg_.frame_states)) return fail("HttpWsApp: cannot allocate frame states");
+  if (cfg_.message_buffer_bytes < 256) return fail("HttpWsApp: message_buffer_bytes below 256");
+  if (!message_buffers_.init(cfg_.message_buffers, cfg_.message_buffer_bytes)) {
+    return fail("HttpWsApp: cannot allocate message buffers");
+  }
+  if (cfg_.idle_ping_ms != 0 && cfg_.conn_id_limit == 0) return fail("HttpWsApp: idle_ping_ms needs conn_id_limit");
+  ping_period_us_ = uint64_t{cfg_.idle_ping_ms} * 1000;
   if (metrics != nullptr) {
     metrics_buf_.reset(new (std::nothrow) char[cfg_.metrics_buffer_bytes]);
     if (!metrics_buf_) return fail("HttpWsApp: cannot allocate the metrics buffer");
@@ -124,6 +157,65 @@ void HttpWsApp::poll(uint64_t now_us) {
     release_handshake(id);
     respond_and_close(id, 408);
   }
+  if (ping_period_us_ != 0) sweep_idle(now_us);
+}
+
+// Round r visits ConnId i at round_start + i / limit * period, so every
+// connection is visited once per period whatever the load, and one poll()
+// does only the slice that came due since the last one.
+void HttpWsApp::sweep_idle(uint64_t now_us) {
+  const uint32_t limit = cfg_.conn_id_limit;
+  if (!sweep_started_) {
+    sweep_started_ = true;
+    sweep_round_start_us_ = now_us;
+    sweep_cursor_ = 0;
+    return;
+  }
+  for (int rounds = 0; rounds < 2; ++rounds) {
+    const uint64_t elapsed = now_us - sweep_round_start_us_;
+    const uint32_t due = elapsed >= ping_period_us_ ? limit
+                                                    : static_cast<uint32_t>(uint64_t{limit} * elapsed / ping_period_us_);
+    while (sweep_cursor_ < due) visit_idle(sweep_cursor_++);
+    if (sweep_cursor_ < limit) return;
+    sweep_cursor_ = 0;
+    sweep_round_start_us_ += ping_period_us_;
+    // After a stall longer than a period, start afresh rather than racing.
+    if (now_us - sweep_round_start_us_ >= ping_period_us_) sweep_round_start_us_ = now_us;
+  }
+}
+
+void HttpWsApp::visit_idle(tcp::ConnId id) {
+  if (!io_->is_established(id)) return;
+  uint32_t& word = io_->app_word(id);
+  if ((word & kPhaseMask) != kOpen) return;
+  if (word & kActivity) {
+    word &= ~(kActivity | kPingOut);
+    return;
+  }
+  const uint32_t index = io_->app_index(id);
+  const bool mid_output = (word & kOwesPongByte) != 0 ||
+                          (index != core::kNil && (frame_states_[index].msg.writing() ||
+                                                   frame_states_[index].decoder.mid_direct()));
+  if (word & kPingOut) {
+    // A whole period since our Ping and not a byte back.
+    ++stats_.idle_timeouts;
+    if (mid_output) {
+      release_frame_state(id);
+      io_->app_word(id) = kClosing;
+      io_->abort(id);
+      return;
+    }
+    release_frame_state(id);
+    send_close_and_shutdown(id, ws::kCloseGoingAway);
+    return;
+  }
+  // A Ping must not land inside a frame we are still writing; try next round.
+  if (mid_output) return;
+  static constexpr uint8_t kPing[2] = {0x89, 0x00};
+  if (!send_all(id, kPing)) return;
+  ++stats_.idle_pings_sent;
+  ++stats_.frames_out;
+  word |= kPingOut;
 }
 
 void HttpWsApp::on_established(tcp::ConnId id) {
@@ -248,15 +340,19 @@ bool HttpWsApp::answer_request(tcp::ConnId id, std::span<const uint8_t> head) {
     return false;
   }
   ++stats_.handshakes_ok;
-  io_->app_word(id) = kOpen;
+  io_->app_word(id) = kOpen | kActivity;
   io_->app_index(id) = core::kNil;
   return true;
 }
 
 size_t HttpWsApp::on_frame_data(tcp::ConnId id, std::span<const uint8_t> bytes) {
-  uint32_t& index = io_->app_index(id);
+  io_->app_word(id) |= kActivity;
+  // Output still owed from an earlier call goes first; until it is out, the
+  // input stays in TCP (on_writable → resume_read brings it back).
+  if (!send_owed_pong_byte(id) || !finish_pending_message(id)) return 0;
+  const uint32_t index = io_->app_index(id);
   ws::FrameDecoder local;
-  ws::FrameDecoder* decoder = index != core::kNil ? &frame_states_[index] : &local;
+  ws::FrameDecoder* decoder = index != core::kNil ? &frame_states_[index].decoder : &local;
   EchoSink sink(*this, id);
   const ws::DecodeResult r = decoder->feed(decoder_cfg_, bytes, sink);
   stats_.frames_in += r.frames;
@@ -269,24 +365,32 @@ size_t HttpWsApp::on_frame_data(tcp::ConnId id, std::span<const uint8_t> bytes) 
   }
   switch (r.status) {
     case ws::DecodeStatus::Ok:
-    case ws::DecodeStatus::Blocked:
-      if (decoder == &local && !local.idle()) {
-        const uint32_t slot = frame_states_.alloc();
-        if (slot == core::kNil) {
-          ++stats_.pool_empty_frame;
-          send_close_and_shutdown(id, ws::kCloseTryAgainLater);
-          return bytes.size();
+    case ws::DecodeStatus::Blocked: {
+      uint32_t slot = io_->app_index(id);  // the sink may have borrowed one during the call
+      if (decoder == &local) {
+        if (slot != core::kNil) {
+          frame_states_[slot].decoder = local;
+        } else if (!local.idle()) {
+          FrameState* st = borrow_frame_state(id);
+          if (st == nullptr) {
+            send_close_and_shutdown(id, ws::kCloseTryAgainLater);
+            return bytes.size();
+          }
+          st->decoder = local;
+          slot = io_->app_index(id);
         }
-        frame_states_[slot] = local;
-        io_->app_index(id) = slot;
-      } else if (decoder != &local && decoder->idle()) {
+      }
+      if (slot != core::kNil && frame_states_[slot].decoder.idle() && frame_states_[slot].msg.empty()) {
         release_frame_state(id);
+        slot = core::kNil;
       }
       if (r.status == ws::DecodeStatus::Blocked) {
         ++stats_.send_blocked;
-        wait_for_send_space(id);
+        // A message still being written armed on_writable with its short send.
+        if (slot == core::kNil || !frame_states_[slot].msg.writing()) wait_for_send_space(id);
       }
       return r.consumed;
+    }
     case ws::DecodeStatus::Closed:
       // Our Close echo went out from the sink; nothing more will be read.
       release_frame_state(id);
@@ -320,13 +424,10 @@ void HttpWsApp::on_peer_closed(tcp::ConnId id) {
 }
 
 void HttpWsApp::on_writable(tcp::ConnId id) {
-  uint32_t& word = io_->app_word(id);
-  if (word & kOwesPongByte) {
-    const uint8_t second = 0x00;
-    if (io_->send(id, std::span<const uint8_t>(&second, 1)) != 1) return;  // still full: wait again
-    word &= ~kOwesPongByte;
-  }
-  if ((word & kPhaseMask) == kOpen) io_->resume_read(id);
+  if (!send_owed_pong_byte(id)) return;  // still full: wait again
+  if ((io_->app_word(id) & kPhaseMask) != kOpen) return;
+  if (!finish_pending_message(id)) return;
+  io_->resume_read(id);
 }
 
 void HttpWsApp::on_closed(tcp::ConnId id, tcp::CloseReason) {
@@ -353,8 +454,106 @@ void HttpWsApp::release_handshake(tcp::ConnId id) {
 void HttpWsApp::release_frame_state(tcp::ConnId id) {
   uint32_t& index = io_->app_index(id);
   if (index == core::kNil) return;
+  Assembly& a = frame_states_[index].msg;
+  for (uint32_t c = a.head; c != core::kNil;) {
+    const uint32_t next = message_buffers_.next(c);
+    message_buffers_.free(c);
+    c = next;
+  }
   frame_states_.free(index);
   index = core::kNil;
+}
+
+HttpWsApp::FrameState* HttpWsApp::borrow_frame_state(tcp::ConnId id) {
+  uint32_t& index = io_->app_index(id);
+  if (index != core::kNil) return &frame_states_[index];
+  const uint32_t slot = frame_states_.alloc();
+  if (slot == core::kNil) {
+    ++stats_.pool_empty_frame;
+    return nullptr;
+  }
+  index = slot;
+  return &frame_states_[slot];
+}
+
+bool HttpWsApp::append_message(Assembly& a, std::span<const uint8_t> bytes) {
+  const uint32_t cs = message_buffers_.chunk_size();
+  while (!bytes.empty()) {
+    uint32_t used = a.bytes == 0 ? cs : (a.bytes - 1) % cs + 1;  // bytes in the tail chunk
+    if (a.tail == core::kNil || used == cs) {
+      const uint32_t c = message_buffers_.alloc();
+      if (c == core::kNil) return false;
+      if (a.tail != core::kNil) message_buffers_.next(a.tail) = c;
+      else a.head = c;
+      a.tail = c;
+      used = 0;
+    }
+    const size_t n = std::min<size_t>(cs - used, bytes.size());
+    std::memcpy(message_buffers_.data(a.tail) + used, bytes.data(), n);
+    a.bytes += static_cast<uint32_t>(n);
+    bytes = bytes.subspan(n);
+  }
+  return true;
+}
+
+// Hands TCP as much of header + payload as it takes. A short send is what
+// arms on_writable, so each piece is offered whole; TCP taking less than the
+// space it reported means its buffers ran dry (Failed).
+HttpWsApp::WriteResult HttpWsApp::write_message(tcp::ConnId id, Assembly& a) {
+  const uint32_t cs = message_buffers_.chunk_size();
+  const uint32_t total = a.header_len + a.bytes;
+  while (a.sent < total) {
+    std::span<const uint8_t> piece;
+    const bool in_payload = a.sent >= a.header_len;
+    if (!in_payload) {
+      piece = std::span<const uint8_t>(a.header + a.sent, a.header_len - a.sent);
+    } else {
+      const uint32_t off = a.sent - a.header_len;
+      const uint32_t in_chunk = off % cs;
+      piece = std::span<const uint8_t>(message_buffers_.data(a.head) + in_chunk,
+                                       std::min(cs - in_chunk, a.bytes - off));
+    }
+    const size_t space = io_->send_space(id);
+    const size_t n = io_->send(id, piece);
+    if (n < std::min(space, piece.size())) return WriteResult::Failed;
+    a.sent += static_cast<uint32_t>(n);
+    if (in_payload && n == piece.size()) {
+      // Pieces end at a chunk's end (or the payload's): that chunk is done.
+      const uint32_t next = message_buffers_.next(a.head);
+      message_buffers_.free(a.head);
+      a.head = next;
+    }
+    if (n < piece.size()) return WriteResult::Pending;
+  }
+  a = Assembly{};
+  return WriteResult::Done;
+}
+
+bool HttpWsApp::finish_pending_message(tcp::ConnId id) {
+  const uint32_t index = io_->app_index(id);
+  if (index == core::kNil || !frame_states_[index].msg.writing()) return true;
+  FrameState& st = frame_states_[index];
+  switch (write_message(id, st.msg)) {
+    case WriteResult::Pending: return false;
+    case WriteResult::Failed:
+      ++stats_.aborts_no_send_space;
+      release_frame_state(id);
+      io_->app_word(id) = kClosing;
+      io_->abort(id);
+      return false;
+    case WriteResult::Done: break;
+  }
+  if (st.decoder.idle()) release_frame_state(id);
+  return true;
+}
+
+bool HttpWsApp::send_owed_pong_byte(tcp::ConnId id) {
+  uint32_t& word = io_->app_word(id);
+  if ((word & kOwesPongByte) == 0) return true;
+  const uint8_t second = 0x00;
+  if (io_->send(id, std::span<const uint8_t>(&second, 1)) != 1) return false;
+  word &= ~kOwesPongByte;
+  return true;
 }
 
 bool HttpWsApp::send_all(tcp::ConnId id, std::span<const uint8_t> bytes) {
@@ -450,6 +649,7 @@ void HttpWsApp::count_status(int status) {
 
 void HttpWsApp::count_close_sent(uint16_t code) {
   switch (code) {
+    case ws::kCloseGoingAway: ++stats_.close_sent_1001; break;
     case ws::kCloseProtocolError: ++stats_.close_sent_1002; break;
     case ws::kCloseInvalidPayload: ++stats_.close_sent_1007; break;
     case ws::kCloseMessageTooBig: ++stats_.close_sent_1009; break;

@@ -13,6 +13,7 @@ void TcpStackIo::abort(tcp::ConnId id) { stack_.abort(id); }
 void TcpStackIo::resume_read(tcp::ConnId id) { stack_.resume_read(id); }
 uint32_t& TcpStackIo::app_word(tcp::ConnId id) { return stack_.app_word(id); }
 uint32_t& TcpStackIo::app_index(tcp::ConnId id) { return stack_.app_index(id); }
+bool TcpStackIo::is_established(tcp::ConnId id) const { return stack_.state(id) == tcp::State::Established; }
 
 bool HttpWsApp::init(tcp::TcpStack& stack, const WsConfig& cfg, MetricsSource* metrics, const char** error) {
   // Never destroyed: it holds only a reference, and the storage dies with the app.

@@ -20,6 +20,9 @@ class ConnIo {
   virtual void resume_read(tcp::ConnId) = 0;
   virtual uint32_t& app_word(tcp::ConnId) = 0;
   virtual uint32_t& app_index(tcp::ConnId) = 0;
+  // For the idle-ping sweep, which walks ConnIds instead of keeping a list or
+  // a timer per connection: whether id is a live, established connection.
+  virtual bool is_established(tcp::ConnId) const { return false; }
 };
 
 // Defined in http_ws_app_tcp.cpp so that only users of the real stack link it.
@@ -33,6 +36,7 @@ class TcpStackIo final : public ConnIo {
   void resume_read(tcp::ConnId) override;
   uint32_t& app_word(tcp::ConnId) override;
   uint32_t& app_index(tcp::ConnId) override;
+  bool is_established(tcp::ConnId) const override;
 
  private:
   tcp::TcpStack& stack_;

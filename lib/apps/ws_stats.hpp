@@ -24,9 +24,12 @@ namespace wsgate::apps {
   X(frames_in, "WebSocket frames received")                                         \
   X(frames_out, "WebSocket frames sent")                                            \
   X(messages_in, "WebSocket messages received (and echoed)")                        \
+  X(messages_direct, "messages echoed straight from the segment they arrived in")   \
+  X(messages_assembled, "messages assembled in pool buffers across segments")       \
   X(pings_in, "pings received (answered with pong)")                                \
   X(pongs_in, "pongs received (ignored)")                                           \
   X(closes_in, "valid Close frames received (echoed)")                              \
+  X(close_sent_1001, "closes sent with 1001 going away (idle ping unanswered)")      \
   X(close_sent_1002, "closes sent with 1002 protocol error")                        \
   X(close_sent_1007, "closes sent with 1007 invalid payload")                       \
   X(close_sent_1009, "closes sent with 1009 message too big")                       \
@@ -34,6 +37,9 @@ namespace wsgate::apps {
   X(close_sent_other, "closes sent with another code")                              \
   X(pool_empty_handshake, "handshake slot or header buffer pool empty")             \
   X(pool_empty_frame, "frame state pool empty")                                     \
+  X(pool_empty_message, "message buffer pool empty (close 1013)")                   \
+  X(idle_pings_sent, "pings sent to idle connections")                              \
+  X(idle_timeouts, "idle connections closed: nothing came back after our ping")     \
   X(send_blocked, "decoding paused for send space")                                 \
   X(aborts_no_send_space, "connections reset: a Close or response did not fit")     \
   X(peer_fin_without_close, "TCP FIN from the peer without a WebSocket Close")

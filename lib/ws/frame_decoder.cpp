@@ -9,8 +9,9 @@ namespace wsgate::ws {
 
 namespace {
 
-// Data is unmasked into this stack buffer on its way to the sink; it bounds
-// the size of one delivered piece.
+// Data is unmasked into this stack buffer on its way to the sink (and to
+// validate a direct message before any of it goes out); it bounds the size of
+// one delivered piece.
 constexpr size_t kScratchBytes = 8192;
 
 void unmask(const uint8_t* in, uint8_t* out, size_t n, const uint8_t mask[4], uint8_t phase) {
@@ -158,11 +159,24 @@ DecodeResult FrameDecoder::feed(const FrameDecoderConfig& cfg, std::span<const u
           return fail(kCloseMessageTooBig);
         }
       }
+      bool empty_final_assembled = false;  // an empty frame that ends an assembled message
       if (payload_len == 0) {
         // The frame completes on this byte: only take it if its output fits.
         const bool fin = (header_[0] & 0x80) != 0;
-        const size_t need = is_control(opcode) ? reply_size(opcode, 0) : (fin ? 2 : 0);  // an empty final piece still goes out
-        if (need != 0 && !sink.has_room(need)) return block();
+        if (is_control(opcode)) {
+          const size_t need = reply_size(opcode, 0);
+          if (need != 0 && (sink.busy() || !sink.has_room(need))) return block();
+        } else if (fin) {
+          const bool cont = opcode == static_cast<uint8_t>(Opcode::Continuation);
+          const uint8_t type = cont ? message_opcode_ : opcode;
+          if (cont && type == static_cast<uint8_t>(Opcode::Text) && utf8_ != kUtf8Accept) {
+            return fail(kCloseInvalidPayload);
+          }
+          empty_final_assembled = cont && message_begun_;
+          if (sink.busy()) return block();
+          // Nothing of this message went anywhere yet: it is whole (and empty) here.
+          if (!empty_final_assembled && !sink.on_direct_start(static_cast<Opcode>(type), 0)) return block();
+        }
       }
       header_len_ = static_cast<uint8_t>(have);
       ++pos;
@@ -182,13 +196,14 @@ DecodeResult FrameDecoder::feed(const FrameDecoderConfig& cfg, std::span<const u
         }
         continue;
       }
-      if (fin_) {
-        if (message_opcode_ == static_cast<uint8_t>(Opcode::Text) && utf8_ != kUtf8Accept) {
-          return fail(kCloseInvalidPayload);
-        }
-        sink.on_message_data(static_cast<Opcode>(message_opcode_), {}, !message_begun_, true);
+      if (empty_final_assembled &&
+          !sink.on_message_data(static_cast<Opcode>(message_opcode_), {}, false, true)) {
+        return fail(kCloseTryAgainLater);
       }
       finish_data_frame();
+      // The sink is still writing that message: decode nothing more (not even
+      // a header that could fail the connection with a Close mid-frame).
+      if (empty_final_assembled && sink.busy()) return block();
       continue;
     }
 
@@ -196,7 +211,7 @@ DecodeResult FrameDecoder::feed(const FrameDecoderConfig& cfg, std::span<const u
     if (is_control(opcode_)) {
       size_t take = avail;
       bool blocked = false;
-      if (take == remaining_ && !sink.has_room(reply_size(opcode_, control_len_ + take))) {
+      if (take == remaining_ && (sink.busy() || !sink.has_room(reply_size(opcode_, control_len_ + take)))) {
         --take;  // keep the frame's last byte unconsumed until the reply fits
         blocked = true;
       }
@@ -221,12 +236,51 @@ DecodeResult FrameDecoder::feed(const FrameDecoderConfig& cfg, std::span<const u
     }
 
     uint8_t scratch[kScratchBytes];
-    const size_t want = std::min(avail, kScratchBytes);
-    const size_t take = std::min(want, sink.data_room(want));
-    if (take == 0) return block();
+    const bool text = message_opcode_ == static_cast<uint8_t>(Opcode::Text);
+    const auto type = static_cast<Opcode>(message_opcode_);
+    if (!direct_ && !message_begun_ && fin_ && avail == remaining_) {
+      // The whole message is in this input: validate all of it before any of
+      // it goes out, then echo it straight from here.
+      if (text) {
+        uint8_t utf8 = utf8_;
+        for (size_t off = 0; off < avail; off += kScratchBytes) {
+          const size_t n = std::min(kScratchBytes, avail - off);
+          unmask(in.data() + pos + off, scratch, n, mask_, static_cast<uint8_t>((mask_phase_ + off) & 3));
+          utf8 = utf8_validate(utf8, std::span<const uint8_t>(scratch, n));
+          if (utf8 == kUtf8Reject) {
+            pos += off;
+            return fail(kCloseInvalidPayload);
+          }
+        }
+        if (utf8 != kUtf8Accept) return fail(kCloseInvalidPayload);
+      }
+      if (sink.busy() || !sink.on_direct_start(type, remaining_)) return block();
+      direct_ = true;
+      message_begun_ = true;
+      utf8_ = kUtf8Accept;
+    }
+    if (direct_) {
+      const size_t want = std::min(avail, kScratchBytes);
+      const size_t take = std::min(want, sink.direct_room(want));
+      if (take == 0) return block();
+      unmask(in.data() + pos, scratch, take, mask_, mask_phase_);
+      sink.on_direct_data(std::span<const uint8_t>(scratch, take));
+      mask_phase_ = static_cast<uint8_t>((mask_phase_ + take) & 3);
+      remaining_ -= take;
+      message_bytes_ += take;
+      pos += take;
+      if (remaining_ == 0) {
+        ++r.frames;
+        direct_ = false;
+        finish_data_frame();
+      }
+      continue;
+    }
+
+    if (sink.busy()) return block();
+    const size_t take = std::min(avail, kScratchBytes);
     unmask(in.data() + pos, scratch, take, mask_, mask_phase_);
     const std::span<const uint8_t> piece(scratch, take);
-    const bool text = message_opcode_ == static_cast<uint8_t>(Opcode::Text);
     uint8_t utf8 = utf8_;
     if (text) {
       utf8 = utf8_validate(utf8, piece);
@@ -239,12 +293,13 @@ DecodeResult FrameDecoder::feed(const FrameDecoderConfig& cfg, std::span<const u
     remaining_ -= take;
     message_bytes_ += take;
     pos += take;
-    sink.on_message_data(static_cast<Opcode>(message_opcode_), piece, !message_begun_, end);
+    if (!sink.on_message_data(type, piece, !message_begun_, end)) return fail(kCloseTryAgainLater);
     message_begun_ = true;
     if (remaining_ == 0) {
       ++r.frames;
       finish_data_frame();
     }
+    if (end && sink.busy()) return block();
   }
   r.consumed = pos;
   return r;

@@ -4,9 +4,19 @@
 // completes whole frames and park it in a pool block only when a frame or a
 // fragmented message spans on_data calls.
 //
-// Data is delivered unmasked and already validated (UTF-8 for text) in chunks;
-// the sink says how much it can take, so backpressure leaves the rest of the
-// input unconsumed instead of buffering it here.
+// Data reaches the sink in one of two ways, and never before it is known to
+// be valid:
+//   - direct: an unfragmented message (or the final frame of a message whose
+//     earlier fragments were all empty) whose whole payload is in the input
+//     of this feed() call. The decoder validates all of it first (UTF-8 for
+//     text), then hands it out unmasked in pieces (on_direct_start, then
+//     on_direct_data limited by direct_room). If the sink runs out of room
+//     mid-frame the rest stays unconsumed and the next call continues the
+//     same frame without validating again.
+//   - assembled: anything else (a fragmented message, a frame cut across
+//     calls). Each piece is validated as it arrives (so bad UTF-8 fails on the
+//     byte that makes it bad) and handed to on_message_data for the sink to
+//     keep until the piece with end set.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -24,13 +34,26 @@ struct FrameDecoderConfig {
 class FrameSink {
  public:
   virtual ~FrameSink() = default;
-  // How many of `want` data payload bytes can be taken now (0..want).
-  virtual size_t data_room(size_t want) = 0;
-  // Whether `bytes` bytes of output (a control reply, an empty final frame) fit now.
+  // Whether `bytes` bytes of output (a control reply) fit now.
   virtual bool has_room(size_t bytes) = 0;
-  // A piece of the current message. begin: first piece; end: last piece (both
-  // may hold at once, bytes may be empty only for an empty final piece).
-  virtual void on_message_data(Opcode type, std::span<const uint8_t> bytes, bool begin, bool end) = 0;
+  // True while the sink is still writing earlier output (an assembled message
+  // that did not fit the send space): nothing that produces output or more
+  // message data is decoded until it clears.
+  virtual bool busy() { return false; }
+
+  // Direct path. on_direct_start: a validated message of `len` bytes follows
+  // at once; false when its header cannot go out now (the decoder blocks).
+  virtual bool on_direct_start(Opcode type, uint64_t len) = 0;
+  // How many of `want` payload bytes of the direct message fit now (0..want).
+  virtual size_t direct_room(size_t want) = 0;
+  virtual void on_direct_data(std::span<const uint8_t> bytes) = 0;
+
+  // Assembled path: a validated piece of the current message. begin: first
+  // piece; end: last piece (both may hold at once; bytes may be empty only
+  // for an empty final piece). False: the sink has nowhere to keep it (the
+  // decoder fails the connection with 1013).
+  virtual bool on_message_data(Opcode type, std::span<const uint8_t> bytes, bool begin, bool end) = 0;
+
   virtual void on_ping(std::span<const uint8_t> payload) = 0;
   virtual void on_pong(std::span<const uint8_t> payload) = 0;
   // A valid Close: code 0 when the frame had no payload.
@@ -39,7 +62,7 @@ class FrameSink {
 
 enum class DecodeStatus : uint8_t {
   Ok,       // all input consumed
-  Blocked,  // the sink had no room; input after `consumed` is still to be fed
+  Blocked,  // the sink had no room (or was busy); input after `consumed` is still to be fed
   Closed,   // a valid Close frame arrived (consumed ends after it)
   Error,    // protocol violation: close with close_code
 };
@@ -57,6 +80,8 @@ class FrameDecoder {
 
   // Between frames with no message open: nothing worth keeping.
   bool idle() const { return header_len_ == 0 && !in_payload_ && message_opcode_ == 0; }
+  // In the middle of writing a direct frame: no other output may go out now.
+  bool mid_direct() const { return direct_; }
 
  private:
   size_t header_need() const;
@@ -78,6 +103,7 @@ class FrameDecoder {
   bool in_payload_ = false;
   uint8_t message_opcode_ = 0;  // Text/Binary while a message is open, else 0
   bool message_begun_ = false;  // the sink has seen the message's first piece
+  bool direct_ = false;         // the current frame is validated and its header is out (direct path)
   uint8_t utf8_ = 0;            // the open text message's validator state
   uint8_t control_len_ = 0;
   uint8_t control_[kMaxControlPayload] = {};

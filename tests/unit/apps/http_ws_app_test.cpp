@@ -411,8 +411,8 @@ TEST_CASE("a send that comes back short despite the space check resets the conne
   app.on_established(1);
   const Bytes req = bytes_of(kUpgrade);
   REQUIRE(app.on_data(1, req) == req.size());
-  const Bytes frame = client_frame(0x01, bytes_of("abc"));
-  app.on_data(1, std::span<const uint8_t>(frame).first(8));  // borrows a frame state
+  const Bytes frame = client_frame(0x81, bytes_of("abc"));
+  app.on_data(1, std::span<const uint8_t>(frame).first(8));  // borrows a frame state and a message buffer
   CHECK(app.frame_states_in_use() == 1);
   io.dry = true;
   app.on_data(1, std::span<const uint8_t>(frame).subspan(8));

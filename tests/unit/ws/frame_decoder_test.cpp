@@ -18,9 +18,32 @@ class RecordingSink final : public FrameSink {
  public:
   size_t room = SIZE_MAX;  // output bytes available (data_room / has_room)
 
-  size_t data_room(size_t want) override { return std::min(want, room); }
   bool has_room(size_t bytes) override { return bytes <= room; }
-  void on_message_data(Opcode type, std::span<const uint8_t> bytes, bool begin, bool end) override {
+  bool on_direct_start(Opcode type, uint64_t len) override {
+    if (!has_room(server_header_size(len))) return false;
+    CHECK_FALSE(open_);
+    spend(server_header_size(len));
+    current_ = type == Opcode::Text ? "T:" : "B:";
+    direct_left_ = len;
+    ++direct_messages;
+    if (len == 0) events.push_back(current_);
+    else open_ = true;
+    return true;
+  }
+  size_t direct_room(size_t want) override { return std::min(want, room); }
+  void on_direct_data(std::span<const uint8_t> bytes) override {
+    REQUIRE(open_);
+    REQUIRE(bytes.size() <= direct_left_);
+    REQUIRE(bytes.size() <= room);
+    current_.append(bytes.begin(), bytes.end());
+    spend(bytes.size());
+    direct_left_ -= bytes.size();
+    if (direct_left_ == 0) {
+      events.push_back(current_);
+      open_ = false;
+    }
+  }
+  bool on_message_data(Opcode type, std::span<const uint8_t> bytes, bool begin, bool end) override {
     if (begin) {
       CHECK_FALSE(open_);
       open_ = true;
@@ -29,11 +52,12 @@ class RecordingSink final : public FrameSink {
     CHECK(open_);
     CHECK((bytes.size() > 0 || end));
     current_.append(bytes.begin(), bytes.end());
-    spend(bytes.size());
     if (end) {
       events.push_back(current_);
       open_ = false;
+      ++assembled_messages;
     }
+    return true;
   }
   void on_ping(std::span<const uint8_t> p) override {
     spend(2 + p.size());
@@ -45,12 +69,15 @@ class RecordingSink final : public FrameSink {
   }
 
   std::vector<std::string> events;
+  int direct_messages = 0;
+  int assembled_messages = 0;
 
  private:
   void spend(size_t n) {
     if (room != SIZE_MAX) room -= std::min(room, n);
   }
   bool open_ = false;
+  uint64_t direct_left_ = 0;
   std::string current_;
 };
 
