@@ -63,6 +63,36 @@ TEST_CASE("window scale: peer's shift applied to its window, not to its SYN") {
   for (auto& s : r.take()) CHECK(s.len() == 0);
 }
 
+// 2.3: "If a Window Scale option is received with a shift.cnt value larger than
+// 14, the TCP SHOULD log the error but MUST use 14 instead of the specified
+// value." With window field 1 the peer's window is 1 << 14 = 16384 bytes; grow
+// cwnd past that and the flight must stop at the window (not at 1 << 15).
+TEST_CASE("window scale: a shift above 14 is used as 14") {
+  Rig r;
+  PeerOpts p;
+  p.wscale = 15;
+  p.window = 1;
+  RFC_REQUIRE(r.handshake(p));
+  RFC_REQUIRE(r.app_send(60000) == 60000);
+  uint32_t una = r.iss + 1, nxt = una;
+  auto track = [&](const std::vector<Sent>& v) {
+    for (auto& s : v)
+      if (seq_lt(nxt, s.end())) nxt = s.end();
+  };
+  track(r.take_now());
+  for (int round = 0; round < 4; ++round) {
+    CHECK(nxt - una <= 16384u);
+    uint32_t end = nxt;
+    for (uint32_t a = una + 1460; seq_le(a, end); a += 1460) {
+      r.ack_to(a);
+      una = a;
+      track(r.take());
+      CHECK(nxt - una <= 16384u);
+    }
+  }
+  CHECK(nxt != r.iss + 1);
+}
+
 // 3.2: "A TCP MAY send the TSopt in an initial <SYN> segment ... an initial <SYN,ACK>
 // ... only if it received a TSopt in the initial <SYN>"; TSecr echoes TS.Recent
 // (4.3). "Once TSopt has been successfully negotiated ... the TSopt MUST be sent
@@ -92,7 +122,9 @@ TEST_CASE("timestamps: negotiated only when the SYN offers them, then on every s
     // 6.3 / 4.3: MSS includes no options; with 12 bytes of TS per segment the
     // payload of a full segment is at most MSS - 12 (RFC 6691).
     RFC_REQUIRE(r.app_send(4000, 300) == 4000);
-    for (auto& s : r.take_now()) {
+    auto w = r.take_now();
+    RFC_REQUIRE(!w.empty());
+    for (auto& s : w) {
       CHECK(s.hdr.has_timestamp);
       CHECK(s.len() <= 1460u - 12u);
     }

@@ -287,4 +287,53 @@ TEST_CASE("window update from the peer releases queued data") {
   CHECK(bytes_in(v) == 500);
 }
 
+// RFC 9293 3.8.6.3 / RFC 5681 4.2: "an ACK SHOULD be generated for at least every
+// second full-sized segment" and a delayed ACK "MUST be less than 0.5 seconds"
+// (here cfg.delayed_ack_us).
+TEST_CASE("ACK generation: every second full-sized segment, delayed ACK bounded") {
+  Rig r;
+  RFC_REQUIRE(r.handshake());
+  r.send_data(1460);
+  auto first = r.take();  // may be delayed
+  r.send_data(1460);
+  auto v = r.take();
+  v.insert(v.begin(), first.begin(), first.end());
+  RFC_REQUIRE(!v.empty());
+  CHECK(v.back().hdr.ack == r.cli_nxt);
+
+  // A lone small segment: the ACK comes within the delayed-ACK time.
+  r.send_data(10);
+  v = r.take();
+  if (v.empty()) {
+    uint64_t t0 = r.now;
+    uint64_t t = r.run_until_tx(500'000);
+    RFC_REQUIRE(t != 0);
+    CHECK(t - t0 <= r.cfg.delayed_ack_us + kSlackUs);
+    v = r.take();
+  }
+  RFC_REQUIRE(!v.empty());
+  CHECK(v.back().hdr.ack == r.cli_nxt);
+}
+
+// 3.10.7.4 eighth check: the FIN is acknowledged at once (RCV.NXT moves over it)
+// but the user is told only after the text before it: "FIN implies PUSH for any
+// segment text not yet delivered to the user" — on_peer_closed waits for the
+// application to take the held bytes.
+TEST_CASE("FIN behind bytes the application has not taken") {
+  Rig r;
+  r.app.consume_limit = 0;
+  RFC_REQUIRE(r.handshake());
+  auto d = r.send_data(100, flag::FIN);
+  const uint32_t after_fin = r.cli_nxt;
+  auto v = r.take_allowing_delack();
+  RFC_REQUIRE(!v.empty());
+  CHECK(v.back().hdr.ack == after_fin);
+  CHECK(r.app.peer_closed.empty());
+  r.app.consume_limit = SIZE_MAX;
+  r.stack.resume_read(r.id);
+  CHECK(r.received() == d);
+  CHECK(r.app.peer_closed.size() == 1);
+  CHECK(r.stack.state(r.id) == State::CloseWait);
+}
+
 }  // TEST_SUITE

@@ -97,6 +97,27 @@ TEST_CASE("SYN-RECEIVED: RST returns to LISTEN") {
   CHECK(r.stack.connections(State::SynReceived) == 1);
 }
 
+// 3.10.7.4 "Second, check the RST bit" (RFC 5961 3 folded into RFC 9293, before
+// the per-state text, so SYN-RECEIVED included): an in-window RST that is not
+// exactly RCV.NXT gets a challenge ACK <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>; an
+// RST outside the window is dropped silently.
+TEST_CASE("SYN-RECEIVED: inexact RST is challenged, out-of-window RST ignored") {
+  Rig r;
+  RFC_REQUIRE(r.send_syn());
+  r.input(r.mk(flag::RST, r.cli_nxt + 100, 0));
+  auto v = r.take();
+  RFC_REQUIRE(v.size() == 1);
+  CHECK(v[0].is(flag::ACK));
+  CHECK(v[0].hdr.seq == r.iss + 1);
+  CHECK(v[0].hdr.ack == r.cli_nxt);
+  CHECK(r.stack.connections(State::SynReceived) == 1);
+  r.input(r.mk(flag::RST, r.cli_nxt - 1, 0));
+  CHECK(r.take().empty());
+  CHECK(r.stack.connections(State::SynReceived) == 1);
+  r.input(r.mk(flag::ACK));
+  CHECK(r.app.established.size() == 1);
+}
+
 // 3.10.7.4 SYN-RECEIVED then ESTABLISHED, seventh check: text arriving on the
 // handshake-completing ACK is delivered.
 TEST_CASE("SYN-RECEIVED: data on the completing ACK is delivered") {
