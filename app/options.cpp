@@ -48,6 +48,52 @@ bool parse_ports(std::string_view s, std::vector<uint16_t>* out) {
   return !out->empty();
 }
 
+// NAME[,NAME...]: non-empty items that pass ok(); duplicates are harmless.
+template <typename Ok>
+bool parse_list(std::string_view s, std::vector<std::string>* out, Ok ok) {
+  out->clear();
+  while (true) {
+    const auto comma = s.find(',');
+    const std::string_view item = s.substr(0, comma);
+    if (item.empty() || !ok(item)) return false;
+    out->emplace_back(item);
+    if (comma == std::string_view::npos) return true;
+    s.remove_prefix(comma + 1);
+  }
+}
+
+// RFC 9110 token (Sec-WebSocket-Protocol values are tokens, RFC 6455 4.1).
+bool is_token(std::string_view s) {
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c <= 0x20 || c >= 0x7F || std::string_view("\"(),/:;<=>?@[\\]{}").find(ch) != std::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// An Origin as browsers send it: scheme://host[:port], or "null".
+bool is_origin(std::string_view s) {
+  if (s == "null") return true;
+  const auto sep = s.find("://");
+  if (sep == 0 || sep == std::string_view::npos || sep + 3 >= s.size()) return false;
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c <= 0x20 || c >= 0x7F) return false;
+  }
+  return s.find('/', sep + 3) == std::string_view::npos;
+}
+
+bool is_path(std::string_view s) {
+  if (s.size() > 1024 || s[0] != '/') return false;
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c <= 0x20 || c >= 0x7F || ch == '?' || ch == '#') return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 void print_usage(std::FILE* f) {
@@ -73,6 +119,14 @@ void print_usage(std::FILE* f) {
              "  --max-message BYTES       largest WebSocket message accepted (default 1048576)\n"
              "  --max-header BYTES        largest HTTP request head accepted (default 8192)\n"
              "  --handshake-timeout MS    time allowed to complete the HTTP request (default 10000)\n"
+             "  --ws-subprotocol NAME[,NAME...]  subprotocols spoken; the first one the client offers\n"
+             "                            that is listed is selected (default: none)\n"
+             "  --ws-origin ORIGIN[,ORIGIN...]  allowed Origin values, e.g. https://example.com; others\n"
+             "                            get 403; requests without Origin pass (default: any)\n"
+             "  --ws-path PATH[,PATH...]  paths that accept an upgrade; others get 404 (default: any\n"
+             "                            path but /healthz and /metrics)\n"
+             "  --ws-idle-ping MS         ping a WebSocket idle this long; close 1001 if nothing comes\n"
+             "                            back within as long again, 0 = off (default 0)\n"
              "  --capture FILE[,BYTES]    write what the port receives and sends to a pcap file, at most BYTES\n"
              "                            (default 64 MiB); with several lcores, lcore N>0 writes FILE.qN\n"
              "  --replay                  offline mode on a net_pcap port (--vdev net_pcap0,rx_pcap=IN,tx_pcap=/dev/null):\n"
@@ -197,6 +251,24 @@ ParseResult parse_options(int argc, char** argv, Options* o, std::string* error)
     } else if (name == "--replay-tail") {
       if (!need()) return ParseResult::Error;
       if (!parse_u32(value, 0, 3'600'000, &o->replay_tail_ms)) return bad("milliseconds 0..3600000");
+    } else if (name == "--ws-subprotocol") {
+      if (!need()) return ParseResult::Error;
+      if (!parse_list(value, &o->ws_subprotocols, is_token))
+        return bad("subprotocol tokens separated by commas, e.g. chat,superchat");
+    } else if (name == "--ws-origin") {
+      if (!need()) return ParseResult::Error;
+      if (!parse_list(value, &o->ws_origins, is_origin))
+        return bad("origins (scheme://host[:port]) separated by commas, e.g. https://example.com");
+    } else if (name == "--ws-path") {
+      if (!need()) return ParseResult::Error;
+      if (!parse_list(value, &o->ws_paths, is_path)) return bad("paths starting with / separated by commas");
+      for (const std::string& p : o->ws_paths) {
+        if (p == "/healthz" || p == "/metrics") return bad("paths other than /healthz and /metrics (always plain HTTP)");
+      }
+    } else if (name == "--ws-idle-ping") {
+      if (!need()) return ParseResult::Error;
+      if (!parse_u32(value, 0, 86400000, &o->ws_idle_ping_ms) || (o->ws_idle_ping_ms != 0 && o->ws_idle_ping_ms < 100))
+        return bad("milliseconds 100..86400000, or 0 = off");
     } else {
       *error = fmt::format("unknown option '{}' (see --help)", name);
       return ParseResult::Error;

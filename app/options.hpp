@@ -27,6 +27,10 @@ struct Options {
   uint32_t max_message_bytes = 1u << 20;
   uint32_t max_header_bytes = 8192;
   uint32_t handshake_timeout_ms = 10000;
+  std::vector<std::string> ws_subprotocols;  // in preference order; empty: none offered back
+  std::vector<std::string> ws_origins;       // Origin allow-list; empty: any
+  std::vector<std::string> ws_paths;         // upgrade paths; empty: any but /healthz and /metrics
+  uint32_t ws_idle_ping_ms = 0;              // 0: off
   std::string capture_path;               // --capture: pcap of what the port sees
   uint64_t capture_max_bytes = 64ull << 20;
   bool replay = false;                    // time from the input capture, not the clock

@@ -75,6 +75,11 @@ bool Worker::init(const Setup& s, std::string* error) {
   wc.max_message_bytes = opts_->max_message_bytes;
   wc.max_header_bytes = opts_->max_header_bytes;
   wc.handshake_timeout_ms = opts_->handshake_timeout_ms;
+  wc.subprotocols = opts_->ws_subprotocols;
+  wc.allowed_origins = opts_->ws_origins;
+  wc.ws_paths = opts_->ws_paths;
+  wc.idle_ping_ms = opts_->ws_idle_ping_ms;
+  wc.conn_id_limit = tc.max_connections;  // the idle-ping sweep walks every ConnId once per period
   if (!http_.init(tcp_, wc, s.metrics, &err)) {
     *error = fmt::format("HTTP/WebSocket app: {}", err ? err : "init failed");
     return false;
