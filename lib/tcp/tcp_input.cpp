@@ -229,7 +229,7 @@ void TcpStack::Impl::segment_arrives(ConnId id, const Segment& seg, bool* writab
       }
       set_state(*c, c->state == State::Established ? State::CloseWait : State::Closing);
       const TcpFlight* f = flight_of(*c);
-      if (c->state == State::CloseWait && (f == nullptr || f->held.empty())) {
+      if (f == nullptr || f->held.empty()) {  // CLOSE_WAIT, or CLOSING (simultaneous close)
         c->flags |= kPeerFinTold;
         app_of(*c)->on_peer_closed(id);  // may shutdown_write: its FIN carries the ACK
         if (!alive(id)) return;
@@ -490,7 +490,8 @@ void TcpStack::Impl::offer_held(ConnId id) {
   }
   TcpConn& c = conns[id];
   const TcpFlight* f = flight_of(c);
-  if (c.has(kPeerFin) && !c.has(kPeerFinTold) && (f == nullptr || f->held.empty()) && c.state == State::CloseWait) {
+  if (c.has(kPeerFin) && !c.has(kPeerFinTold) && (f == nullptr || f->held.empty()) &&
+      (c.state == State::CloseWait || c.state == State::LastAck || c.state == State::Closing)) {
     c.flags |= kPeerFinTold;
     app_of(c)->on_peer_closed(id);
   }

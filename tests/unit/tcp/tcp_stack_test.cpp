@@ -136,6 +136,7 @@ TEST_CASE("simultaneous close: FIN_WAIT_1 -> CLOSING -> TIME_WAIT") {
   h.expect(flag::FIN | flag::ACK, h.lseq, h.rseq);
   h.send_fin();  // the peer's FIN does not ack ours
   CHECK(h.stack.state(h.id) == State::Closing);
+  CHECK(h.app.peer_closed.size() == 1);
   h.lseq += 1;
   h.expect_ack();
   h.send_ack();
