@@ -250,3 +250,34 @@ TEST_CASE("SND.WL1: an older segment's window does not close the send window") {
   CHECK(h.stack.send(h.id, bytes_of("go")) == 2);
   h.expect_data(2);
 }
+
+TEST_CASE("our sequence numbers wrap: send, lose, retransmit and ACK across 2^32") {
+  // The ISN is M + F(tuple): moving the clock moves it. Find the clock that
+  // puts our ISN 100 bytes before the wrap.
+  uint64_t start_us = 0;
+  {
+    Harness probe;
+    probe.syn();
+    const uint32_t want = 0xffffff9bu;  // iss + 1 = 0xffffff9c: 100 bytes to the wrap
+    start_us = probe.now_us + uint64_t{static_cast<uint32_t>(want - probe.iss)} * 4;
+  }
+  Harness h;
+  h.now_us = start_us;
+  h.peer_mss = 1000;
+  h.handshake();
+  CHECK(h.iss == 0xffffff9bu);
+  std::vector<uint8_t> data = bytes(3000, 'w');
+  CHECK(h.stack.send(h.id, data) == 3000);
+  const uint32_t first = h.lseq;
+  h.expect_data(1000);
+  h.expect_data(1000);
+  h.expect_data(1000);
+  CHECK(h.lseq < first);  // wrapped
+  h.send_ack(first + 1000);
+  h.advance(h.cfg.rto_initial_us);
+  h.expect(flag::ACK, first + 1000, h.rseq, 1000);
+  h.send_ack(first + 3000);
+  CHECK(h.stack.buffers_in_use() == 0);
+  CHECK(h.stack.flights_in_use() == 0);
+  CHECK(h.app.closed.empty());
+}
