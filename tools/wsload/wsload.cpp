@@ -236,6 +236,7 @@ enum class CloseMode { Rst, Fin };
 struct Options {
   uint32_t target_ip = 0;  // network order
   uint16_t target_port = 0;
+  uint32_t target_ports = 1;  // connection g goes to target_port + g % target_ports
   std::string host;  // Host header
   std::string path = "/";
   uint64_t n = 1000;
@@ -255,6 +256,8 @@ struct Options {
 const char* kUsage =
     "usage: wsload --target A.B.C.D:PORT [options]\n"
     "  --target A.B.C.D:PORT   WebSocket server (required)\n"
+    "  --target-ports K        spread over K consecutive ports from PORT (1): servers whose\n"
+    "                          processes cannot share one port\n"
     "  --path PATH             request path (/)\n"
     "  --n N                   connections to open (1000)\n"
     "  --rate R                connection attempts per second, all workers together (1000)\n"
@@ -352,6 +355,8 @@ Options parse_options(int argc, char** argv) {
       o.target_port = static_cast<uint16_t>(port);
       o.host = std::string(v);
       have_target = true;
+    } else if (flag("--target-ports")) {
+      o.target_ports = static_cast<uint32_t>(count(1, 1024));
     } else if (flag("--path")) {
       if (v.empty() || v[0] != '/' || v.find_first_of(" \r\n") != std::string_view::npos)
         bad_option("--path " + std::string(v) + ": want /something without spaces");
@@ -415,6 +420,7 @@ Options parse_options(int argc, char** argv) {
     }
   }
   if (!have_target) bad_option("--target A.B.C.D:PORT is required");
+  if (uint32_t{o.target_port} + o.target_ports - 1 > 65535) bad_option("--target-ports goes past port 65535");
   if (o.duration > 0 && o.echo_timeout >= o.interval)
     bad_option("--echo-timeout must be shorter than --interval (one message in flight per connection)");
   if (o.src_count > 0) {
@@ -588,7 +594,7 @@ class Worker {
     sockaddr_in dst{};
     dst.sin_family = AF_INET;
     dst.sin_addr.s_addr = o_.target_ip;
-    dst.sin_port = htons(o_.target_port);
+    dst.sin_port = htons(static_cast<uint16_t>(o_.target_port + (first_ + i) % o_.target_ports));
     if (connect(fd, reinterpret_cast<sockaddr*>(&dst), sizeof dst) != 0 && errno != EINPROGRESS) {
       const int e = errno;
       fail(c, e == ECONNREFUSED ? E_connect_refused : E_connect_error);

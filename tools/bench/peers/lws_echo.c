@@ -4,8 +4,9 @@
  *   lws_echo PORT [PROCESSES]
  *
  * A process may hold at most 20,000 open files here, so PROCESSES copies are
- * forked and share the port with SO_REUSEPORT (LWS_SERVER_OPTION_ALLOW_LISTEN_SHARE);
- * the kernel spreads connections over them. An idle connection keeps only
+ * forked, copy i listening on PORT + i (wsload --target-ports spreads the
+ * connections). Debian's lws 4.1.6 refuses a second listener on one port even
+ * with LWS_SERVER_OPTION_ALLOW_LISTEN_SHARE (bind: EADDRINUSE), hence ports. An idle connection keeps only
  * what libwebsockets itself keeps: a message waiting to be echoed is held in
  * a malloc'd buffer only until it is written. SIGTERM stops every process.
  */
@@ -70,7 +71,6 @@ static int serve(int port) {
   memset(&info, 0, sizeof info);
   info.port = port;
   info.protocols = protocols; /* the first protocol serves connections without a subprotocol */
-  info.options = LWS_SERVER_OPTION_ALLOW_LISTEN_SHARE;
   info.timeout_secs = 3600;
   struct lws_context *ctx = lws_create_context(&info);
   if (!ctx) {
@@ -90,7 +90,7 @@ int main(int argc, char **argv) {
   }
   int port = atoi(argv[1]);
   int procs = argc == 3 ? atoi(argv[2]) : 1;
-  if (port <= 0 || port > 65535 || procs < 1 || procs > 256) {
+  if (port <= 0 || port > 65535 || procs < 1 || procs > 256 || port + procs - 1 > 65535) {
     fprintf(stderr, "lws_echo: bad PORT or PROCESSES\n");
     return 2;
   }
@@ -112,14 +112,14 @@ int main(int argc, char **argv) {
   pid_t kids[256];
   for (int i = 0; i < procs; i++) {
     kids[i] = fork();
-    if (kids[i] == 0) _exit(serve(port));
+    if (kids[i] == 0) _exit(serve(port + i));
     if (kids[i] < 0) {
       perror("lws_echo: fork");
       procs = i;
       break;
     }
   }
-  printf("lws_echo: %d process(es) on port %d\n", procs, port);
+  printf("lws_echo: %d process(es) on ports %d-%d\n", procs, port, port + procs - 1);
   fflush(stdout);
   while (!stop) pause();
   for (int i = 0; i < procs; i++) kill(kids[i], SIGTERM);
