@@ -42,6 +42,10 @@ class FakeIo final : public apps::ConnIo {
   void resume_read(tcp::ConnId id) override { ++conns[id].resumes; }
   uint32_t& app_word(tcp::ConnId id) override { return conns[id].word; }
   uint32_t& app_index(tcp::ConnId id) override { return conns[id].index; }
+  bool is_established(tcp::ConnId id) const override {
+    const auto it = conns.find(id);
+    return it != conns.end() && !it->second.shut && !it->second.aborted;
+  }
 
   std::map<tcp::ConnId, FakeConn> conns;
 };
@@ -419,4 +423,237 @@ TEST_CASE("a send that comes back short despite the space check resets the conne
   CHECK(fake.conns[1].aborted);
   CHECK(app.frame_states_in_use() == 0);
   CHECK(app.stats().aborts_no_send_space == 1);
+}
+
+namespace {
+
+apps::WsConfig assembly_config() {
+  apps::WsConfig cfg = Harness::small_config();
+  cfg.max_message_bytes = 4096;
+  cfg.message_buffers = 16;        // 16 x 256 = the largest message, exactly
+  cfg.message_buffer_bytes = 256;
+  return cfg;
+}
+
+Bytes pattern(size_t n, uint8_t seed) {
+  Bytes b(n);
+  for (size_t i = 0; i < n; ++i) b[i] = static_cast<uint8_t>(seed + i * 13 + (i >> 8));
+  return b;
+}
+
+// Feeds `stream` in two pieces cut at `split`, the way TCP would.
+void feed_split(Harness& h, tcp::ConnId id, const Bytes& stream, size_t split) {
+  const Bytes a(stream.begin(), stream.begin() + static_cast<long>(split));
+  const Bytes b(stream.begin() + static_cast<long>(split), stream.end());
+  if (!a.empty()) REQUIRE(h.feed(id, a) == a.size());
+  if (!b.empty()) REQUIRE(h.feed(id, b) == b.size());
+}
+
+}  // namespace
+
+TEST_CASE("assembly: every split gives one identical frame per message; buffers go back at once") {
+  const Bytes big = pattern(1000, 3);  // spans 4 buffers of 256
+  const Bytes stream = concat({client_frame(0x82, big), client_frame(0x01, bytes_of("fr")),
+                               client_frame(0x89, bytes_of("pi")), client_frame(0x80, bytes_of("ag"))});
+  for (size_t split = 0; split <= stream.size(); ++split) {
+    CAPTURE(split);
+    Harness h(assembly_config());
+    h.upgrade(1);
+    feed_split(h, 1, stream, split);
+    bool ok = false;
+    const auto frames = parse_server_frames(h.conn(1).out, &ok);
+    REQUIRE(ok);
+    REQUIRE(frames.size() == 3);  // big, pong, "frag": every data message is ONE frame
+    CHECK(frames[0].opcode == 2);
+    CHECK(frames[0].fin);
+    CHECK(frames[0].payload == big);
+    CHECK(frames[1].opcode == 0xA);
+    CHECK(text_of(frames[1].payload) == "pi");
+    CHECK(frames[2].opcode == 1);
+    CHECK(frames[2].fin);
+    CHECK(text_of(frames[2].payload) == "frag");
+    CHECK(h.app.message_buffers_in_use() == 0);
+    CHECK(h.app.frame_states_in_use() == 0);
+    CHECK(h.app.stats().messages_in == 2);
+  }
+}
+
+TEST_CASE("assembly: a message in one call goes out directly, without buffers") {
+  Harness h(assembly_config());
+  h.upgrade(1);
+  const Bytes payload = pattern(1000, 9);
+  h.feed(1, client_frame(0x82, payload));
+  CHECK(h.app.stats().messages_direct == 1);
+  CHECK(h.app.stats().messages_assembled == 0);
+  bool ok = false;
+  const auto frames = parse_server_frames(h.conn(1).out, &ok);
+  REQUIRE(frames.size() == 1);
+  CHECK(frames[0].payload == payload);
+  // The same frame across two calls is assembled.
+  h.conn(1).out.clear();
+  const Bytes f = client_frame(0x82, payload);
+  feed_split(h, 1, f, 500);
+  CHECK(h.app.stats().messages_assembled == 1);
+  CHECK(parse_server_frames(h.conn(1).out, &ok).at(0).payload == payload);
+}
+
+TEST_CASE("assembly: nothing of a message is echoed before an error ends it, at every split") {
+  struct Case {
+    const char* name;
+    Bytes stream;
+    std::vector<uint8_t> close;
+  };
+  const Case cases[] = {
+      {"new data frame inside a fragmented message",
+       concat({client_frame(0x01, bytes_of("part")), client_frame(0x81, bytes_of("new"))}), {0x03, 0xEA}},
+      {"invalid UTF-8 split across fragments",
+       concat({client_frame(0x01, Bytes{'o', 'k', 0xE2, 0x82}), client_frame(0x80, Bytes{0x28})}), {0x03, 0xEF}},
+      {"fragments over max_message_bytes",
+       concat({client_frame(0x02, pattern(3000, 1)), client_frame(0x80, pattern(1097, 2))}), {0x03, 0xF1}},
+  };
+  for (const Case& c : cases) {
+    const std::string name = c.name;
+    CAPTURE(name);
+    for (size_t split = 0; split <= c.stream.size(); ++split) {
+      CAPTURE(split);
+      Harness h(assembly_config());
+      h.upgrade(1);
+      feed_split(h, 1, c.stream, split);
+      CHECK(h.conn(1).out == Bytes{0x88, 0x02, c.close[0], c.close[1]});  // the close and nothing else
+      CHECK(h.conn(1).shut);
+      CHECK(h.app.message_buffers_in_use() == 0);
+      CHECK(h.app.frame_states_in_use() == 0);
+    }
+  }
+}
+
+TEST_CASE("assembly: a frame declaring more than max_message_bytes is refused on its header") {
+  Harness h(assembly_config());
+  h.upgrade(1);
+  const Bytes f = client_frame(0x82, pattern(5000, 4));
+  // Header only (2 + 2 + 4 mask): the payload never needs to arrive.
+  CHECK(h.feed(1, Bytes(f.begin(), f.begin() + 8)) == 8);
+  CHECK(h.conn(1).out == Bytes{0x88, 0x02, 0x03, 0xF1});
+  CHECK(h.app.message_buffers_in_use() == 0);
+  CHECK(h.app.frame_states_in_use() == 0);
+}
+
+TEST_CASE("assembly: message buffer pool empty closes 1013 and is counted; others unaffected") {
+  apps::WsConfig cfg = assembly_config();
+  cfg.message_buffers = 3;  // 768 bytes in all
+  Harness h(cfg);
+  h.upgrade(1);
+  h.upgrade(2);
+  const Bytes m1 = client_frame(0x82, pattern(600, 5));  // needs 3 buffers
+  h.feed(1, Bytes(m1.begin(), m1.begin() + 300));
+  CHECK(h.app.message_buffers_in_use() == 2);
+  const Bytes m2 = client_frame(0x82, pattern(600, 6));
+  h.feed(2, Bytes(m2.begin(), m2.begin() + 300));  // takes the last buffer, then finds none
+  CHECK(h.conn(2).out == Bytes{0x88, 0x02, 0x03, 0xF5});
+  CHECK(h.app.stats().pool_empty_message == 1);
+  CHECK(h.app.stats().close_sent_1013 == 1);
+  CHECK(h.app.message_buffers_in_use() == 2);  // conn 2's buffer went back
+  h.feed(1, Bytes(m1.begin() + 300, m1.end()));
+  bool ok = false;
+  const auto frames = parse_server_frames(h.conn(1).out, &ok);
+  REQUIRE(ok);
+  REQUIRE(frames.size() == 1);
+  CHECK(frames[0].payload == pattern(600, 5));
+  CHECK(h.app.message_buffers_in_use() == 0);
+}
+
+TEST_CASE("assembly: short send space finishes the message on on_writable; later input waits, in order") {
+  Harness h(assembly_config());
+  h.upgrade(1);
+  const Bytes payload = pattern(1500, 7);
+  const Bytes f = client_frame(0x82, payload);
+  const Bytes ping = client_frame(0x89, bytes_of("after"));
+  h.feed(1, Bytes(f.begin(), f.begin() + 700));
+  h.conn(1).space = 400;
+  const Bytes rest = concat({Bytes(f.begin() + 700, f.end()), ping});
+  // The message completes but only 400 bytes fit: the ping behind it stays in TCP.
+  const size_t used = h.feed(1, rest);
+  CHECK(used == f.size() - 700);
+  CHECK(h.conn(1).out.size() == 400);
+  CHECK(h.conn(1).short_send);
+  CHECK(h.app.message_buffers_in_use() > 0);
+  // More input while the message is still going out: not decoded.
+  h.conn(1).short_send = false;
+  const Bytes held(rest.begin() + static_cast<long>(used), rest.end());
+  CHECK(h.feed(1, held) == 0);
+  for (int round = 0; round < 20 && h.app.message_buffers_in_use() > 0; ++round) {
+    h.conn(1).space = 400;
+    h.app.on_writable(1);
+  }
+  CHECK(h.app.message_buffers_in_use() == 0);
+  CHECK(h.conn(1).resumes > 0);
+  h.conn(1).space = 65536;
+  CHECK(h.feed(1, held) == held.size());
+  bool ok = false;
+  const auto frames = parse_server_frames(h.conn(1).out, &ok);
+  REQUIRE(ok);
+  REQUIRE(frames.size() == 2);
+  CHECK(frames[0].payload == payload);
+  CHECK(frames[1].opcode == 0xA);
+  CHECK(text_of(frames[1].payload) == "after");
+}
+
+TEST_CASE("idle ping sweep: ping after a quiet period, pong keeps it, silence closes 1001") {
+  apps::WsConfig cfg = Harness::small_config();
+  cfg.idle_ping_ms = 100;
+  cfg.conn_id_limit = 8;
+  Harness h(cfg);
+  const uint64_t t0 = 5'000'000;
+  h.app.poll(t0);
+  h.upgrade(2);   // will answer
+  h.upgrade(5);   // will stay silent
+  h.open(6);      // still in the handshake: never pinged
+  const Bytes ping = {0x89, 0x00};
+  h.app.poll(t0 + 50'000);  // half a round: ids 0..3 visited (2 had activity from the upgrade)
+  h.app.poll(t0 + 100'000);
+  CHECK(h.conn(2).out.empty());
+  CHECK(h.conn(5).out.empty());
+  h.app.poll(t0 + 200'000);  // a whole quiet round
+  CHECK(h.conn(2).out == ping);
+  CHECK(h.conn(5).out == ping);
+  CHECK(h.conn(6).out.empty());
+  CHECK(h.app.stats().idle_pings_sent == 2);
+  h.feed(2, client_frame(0x8A, {}));  // pong
+  h.conn(2).out.clear();
+  h.conn(5).out.clear();
+  h.app.poll(t0 + 300'000);
+  CHECK(h.conn(2).out.empty());
+  CHECK(h.conn(5).out == Bytes{0x88, 0x02, 0x03, 0xE9});  // 1001
+  CHECK(h.conn(5).shut);
+  CHECK(h.app.stats().idle_timeouts == 1);
+  CHECK(h.app.stats().close_sent_1001 == 1);
+  h.app.poll(t0 + 400'000);
+  CHECK(h.conn(2).out == ping);  // quiet again since the pong
+  CHECK_FALSE(h.conn(2).shut);
+  // Slices: a poll in the middle of a round visits only the ids that came due.
+  h.conn(2).out.clear();
+  h.app.poll(t0 + 420'000);  // ids < 8 * 0.2 = 1.6: not 2 yet
+  CHECK(h.conn(2).out.empty());
+  h.app.poll(t0 + 500'000);
+  CHECK(h.conn(2).out == Bytes{0x88, 0x02, 0x03, 0xE9});
+}
+
+TEST_CASE("idle ping: never inside a frame still being written") {
+  apps::WsConfig cfg = assembly_config();
+  cfg.idle_ping_ms = 100;
+  cfg.conn_id_limit = 4;
+  Harness h(cfg);
+  h.app.poll(1'000'000);
+  h.upgrade(1);
+  const Bytes f = client_frame(0x82, pattern(1000, 8));
+  h.feed(1, Bytes(f.begin(), f.begin() + 500));
+  h.conn(1).space = 100;
+  h.feed(1, Bytes(f.begin() + 500, f.end()));  // assembled, 100 bytes out
+  h.conn(1).space = 2;                        // room for a ping, but it must wait
+  h.app.poll(1'100'000);
+  h.app.poll(1'200'000);
+  h.app.poll(1'300'000);
+  CHECK(h.app.stats().idle_pings_sent == 0);
+  CHECK(h.conn(1).out.size() == 100);
+  CHECK_FALSE(h.conn(1).shut);
 }

@@ -326,3 +326,37 @@ TEST_CASE("backpressure: Blocked leaves input unconsumed and resumes exactly") {
   CHECK(r2.status == DecodeStatus::Ok);
   CHECK(s2.events == std::vector<std::string>{"P:abc"});
 }
+
+TEST_CASE("direct path only when the whole message is in one call; assembled otherwise") {
+  const Bytes frame = client_frame(0x81, bytes_of("hello"));
+  {
+    FrameDecoder d;
+    RecordingSink sink;
+    d.feed({}, frame, sink);
+    CHECK(sink.direct_messages == 1);
+    CHECK(sink.assembled_messages == 0);
+  }
+  for (size_t split = 7; split < frame.size(); ++split) {  // cut inside the payload
+    CAPTURE(split);
+    FrameDecoder d;
+    RecordingSink sink;
+    d.feed({}, std::span<const uint8_t>(frame).first(split), sink);
+    d.feed({}, std::span<const uint8_t>(frame).subspan(split), sink);
+    CHECK(sink.direct_messages == 0);
+    CHECK(sink.assembled_messages == 1);
+    CHECK(sink.events == std::vector<std::string>{"T:hello"});
+  }
+  // Cut inside the header: the payload still arrives whole in the second call.
+  FrameDecoder d;
+  RecordingSink sink;
+  d.feed({}, std::span<const uint8_t>(frame).first(3), sink);
+  d.feed({}, std::span<const uint8_t>(frame).subspan(3), sink);
+  CHECK(sink.direct_messages == 1);
+  // Invalid UTF-8 at the end of a whole message: nothing reaches the sink.
+  FrameDecoder bad;
+  RecordingSink s2;
+  const DecodeResult r = bad.feed({}, client_frame(0x81, Bytes{'a', 'b', 0xC3}), s2);
+  CHECK(r.close_code == 1007);
+  CHECK(s2.direct_messages == 0);
+  CHECK(s2.events.empty());
+}
