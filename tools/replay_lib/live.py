@@ -177,7 +177,12 @@ def build_actions(fl, speed, no_delay, t0):
             # A pure ACK: the tool acknowledges wsgate's data itself; replay it
             # only when it changes the advertised window (zero window, update).
             if last_win is not None and s.win != last_win:
-                a = Action("win", s, think_for(s, False))
+                # it may acknowledge server data too (a zero window right after
+                # the 101): then it waits for that data like any answer would
+                a = Action("win", s, think_for(s, responding))
+                a.needs_response = responding
+                if s.rel_ack is not None:
+                    max_data_ack = max(max_data_ack, s.rel_ack)
                 if s.win == 0 or last_win == 0:
                     pending_win_note = True
             else:
@@ -471,6 +476,7 @@ class LiveFlow:
         if a.kind == "win":
             self.seg(ACK, self.snd_max_rel)
             return
+        was_idle = self.snd_una_rel >= self.snd_max_rel
         flags = a.flags & (ACK | PSH | FIN)
         if self.rcv_nxt is not None:
             flags |= ACK
@@ -485,8 +491,8 @@ class LiveFlow:
             self.seg(f, a.rel_seq + k * mss, p)
         if flags & FIN:
             self.fin_rel = a.rel_seq + len(data)
-        if self.last_progress is None or self.snd_una_rel >= self.snd_max_rel:
-            self.last_progress = now
+        if was_idle or self.last_progress is None:
+            self.last_progress = now     # the retransmission timer starts now
 
     def _retransmit(self, now):
         if self.snd_una_rel >= self.snd_max_rel or self.last_progress is None:
