@@ -116,6 +116,8 @@ void print_usage(std::FILE* f) {
              "  --stats-interval SEC      periodic stats line, 0 = off (default 10)\n"
              "  --log-level LEVEL         error, warn, info or debug (default info)\n"
              "  --keepalive SEC           TCP keepalive idle time, 0 = off (default 0)\n"
+             "  --initial-window N        TCP initial window of N segments per RFC 6928 (Linux: 10);\n"
+             "                            0 = RFC 5681's 2-4 segments (default 0)\n"
              "  --max-message BYTES       largest WebSocket message accepted (default 1048576)\n"
              "  --max-header BYTES        largest HTTP request head accepted (default 8192)\n"
              "  --handshake-timeout MS    time allowed to complete the HTTP request (default 10000)\n"
@@ -218,6 +220,9 @@ ParseResult parse_options(int argc, char** argv, Options* o, std::string* error)
     } else if (name == "--keepalive") {
       if (!need()) return ParseResult::Error;
       if (!parse_u32(value, 0, 86400, &o->keepalive_s)) return bad("seconds 0..86400");
+    } else if (name == "--initial-window") {
+      if (!need()) return ParseResult::Error;
+      if (!parse_u32(value, 0, 64, &o->initial_window_segments)) return bad("segments 0..64");
     } else if (name == "--max-message") {
       if (!need()) return ParseResult::Error;
       if (!parse_u32(value, 125, 1u << 30, &o->max_message_bytes)) return bad("bytes 125..1073741824");

@@ -24,6 +24,7 @@ struct Options {
   uint32_t stats_interval_s = 10;
   std::string log_level = "info";
   uint32_t keepalive_s = 0;
+  uint32_t initial_window_segments = 0;  // 0: RFC 5681 3.1; N: RFC 6928 style
   uint32_t max_message_bytes = 1u << 20;
   uint32_t max_header_bytes = 8192;
   uint32_t handshake_timeout_ms = 10000;

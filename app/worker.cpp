@@ -64,6 +64,7 @@ bool Worker::init(const Setup& s, std::string* error) {
   // MSS from the port's MTU so a full segment always fits one frame.
   tc.mss = static_cast<uint16_t>(std::min<uint32_t>(port_->caps.mtu, 1500) - kIpLen - 20);
   tc.keepalive_idle_us = opts_->keepalive_s * 1'000'000u;
+  tc.initial_window_segments = opts_->initial_window_segments;
   tc.isn_secret[0] = s.isn_secret[0];
   tc.isn_secret[1] = s.isn_secret[1] ^ queue_;
   const char* err = nullptr;

@@ -13,6 +13,9 @@ struct TcpConfig {
   uint8_t window_scale = 7;           // shift we announce when the peer offers WS
   bool timestamps = true;             // RFC 7323 TS when the peer offers it
   uint8_t ooo_max_segments = 8;       // out-of-order segments held per connection
+  // 0: RFC 5681 3.1's initial window (2-4 segments by MSS, the standard);
+  // N: RFC 6928's rule with N segments (Linux uses 10). --initial-window N.
+  uint32_t initial_window_segments = 0;
   uint32_t delayed_ack_us = 40'000;
   uint32_t rto_initial_us = 1'000'000; // RFC 6298 (2.1)
   uint32_t rto_min_us = 200'000;       // RFC 6298 says 1 s; 200 ms like Linux, documented

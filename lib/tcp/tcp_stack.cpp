@@ -105,9 +105,15 @@ uint32_t TcpStack::Impl::isn_for(const FourTuple& t) const {
 }
 
 uint32_t TcpStack::Impl::initial_cwnd(const TcpConn& c) const {
-  // RFC 6928 / 5681: IW = min(10*MSS, max(2*MSS, 14600)).
   const uint32_t mss = eff_mss(c);
-  return std::min(10 * mss, std::max(2 * mss, 14600u));
+  // RFC 6928 (experimental, Linux's default) when configured:
+  // IW = min(N*MSS, max(2*MSS, 14600)) with N = 10 in that RFC.
+  if (cfg.initial_window_segments != 0)
+    return std::min(cfg.initial_window_segments * mss, std::max(2 * mss, 14600u));
+  // RFC 5681 3.1, the standard: 2 to 4 segments by SMSS.
+  if (mss > 2190) return 2 * mss;
+  if (mss > 1095) return 3 * mss;
+  return 4 * mss;
 }
 
 TcpFlight* TcpStack::Impl::ensure_flight(ConnId id) {

@@ -10,7 +10,7 @@ import wsgate_env as W
 
 DOCUMENTED = ["--addr", "--gateway", "--http-port", "--echo-port", "--tap", "--host-addr",
               "--iface", "--max-conns", "--buffers", "--mbufs", "--stats-interval",
-              "--log-level", "--keepalive", "--help"]
+              "--log-level", "--keepalive", "--initial-window", "--help"]
 
 
 def run(ns, exe, opts):
@@ -30,7 +30,8 @@ def main():
         for opts, names in ((["--addr", "1.2.3"], ["--addr", "1.2.3"]),
                             (["--bogus"], ["--bogus"]),
                             (["--addr", "198.18.0.2/33"], ["--addr"]),
-                            (["--http-port", "70000"], ["--http-port"])):
+                            (["--http-port", "70000"], ["--http-port"]),
+                            (["--initial-window", "65"], ["--initial-window"])):
             p = run(ns, exe, opts)
             if p.returncode != 2:
                 failures.append(f"{opts}: exit {p.returncode}, want 2")

@@ -90,24 +90,56 @@ TEST_CASE("RTO rewinds: the FIN is resent with the lost data") {
   CHECK(h.stack.state(h.id) == State::FinWait2);
 }
 
-TEST_CASE("initial window: min(10*MSS, max(2*MSS, 14600)) then slow start") {
+TEST_CASE("initial window: RFC 5681 3.1 by default (3 segments at MSS 1460) then slow start") {
   TcpConfig c = test_config();
   c.send_buffer_bytes = 1 << 20;
   Harness h(c);
   h.peer_wscale = 7;
   h.peer_window = 2000;  // 256000 bytes: the window is not the limit
   h.handshake();
-  std::vector<uint8_t> data = bytes(60000);
-  CHECK(h.stack.send(h.id, data) == 60000);
+  CHECK(h.stack.send(h.id, bytes(60000)) == 60000);
+  CHECK(h.sent_count() == 3);  // IW = 3 * SMSS for 1095 < SMSS <= 2190
+  for (int i = 0; i < 3; ++i) h.expect_data(1460);
+  h.send_ack(h.lseq - 3 * 1460 + 1460);  // one segment acked: cwnd += MSS, two more go
+  CHECK(h.sent_count() == 2);
+}
+
+TEST_CASE("initial window: RFC 5681 3.1 gives 4 segments at MSS <= 1095, 2 above 2190") {
+  TcpConfig c = test_config();
+  c.send_buffer_bytes = 1 << 20;
+  Harness small(c);
+  small.peer_mss = 1000;
+  small.handshake();
+  CHECK(small.stack.send(small.id, bytes(20000)) == 20000);
+  CHECK(small.sent_count() == 4);
+  c.mss = 8960;
+  Harness jumbo(c);
+  jumbo.peer_mss = 8960;
+  jumbo.peer_window = 65535;
+  jumbo.handshake();
+  CHECK(jumbo.stack.send(jumbo.id, bytes(60000)) == 60000);
+  CHECK(jumbo.sent_count() == 2);
+}
+
+TEST_CASE("initial window: --initial-window 10 is RFC 6928's min(10*MSS, max(2*MSS, 14600))") {
+  TcpConfig c = test_config();
+  c.send_buffer_bytes = 1 << 20;
+  c.initial_window_segments = 10;
+  Harness h(c);
+  h.peer_wscale = 7;
+  h.peer_window = 2000;
+  h.handshake();
+  CHECK(h.stack.send(h.id, bytes(60000)) == 60000);
   CHECK(h.sent_count() == 10);  // IW = 14600 = 10 * 1460
   for (int i = 0; i < 10; ++i) h.expect_data(1460);
-  h.send_ack(h.lseq - 14600 + 1460);  // one segment acked: cwnd += MSS, two more go
+  h.send_ack(h.lseq - 14600 + 1460);
   CHECK(h.sent_count() == 2);
 }
 
 TEST_CASE("fast retransmit on the third duplicate ACK, NewReno partial ACK") {
   TcpConfig c = test_config();
   c.send_buffer_bytes = 1 << 20;
+  c.initial_window_segments = 10;  // ten segments in flight from the start
   Harness h(c);
   h.peer_mss = 1000;
   h.handshake();
@@ -191,6 +223,7 @@ TEST_CASE("pool exhaustion: send() returns short and loses nothing it accepted")
   TcpConfig c = test_config();
   c.buffer_count = 2;
   c.send_buffer_bytes = 1 << 20;
+  c.initial_window_segments = 10;  // everything accepted goes out at once
   Harness h(c);
   h.peer_mss = 1000;
   h.handshake();
