@@ -111,6 +111,8 @@ void print_usage(std::FILE* f) {
              "  --host-addr A.B.C.D/LEN   give the TAP's kernel side this address and bring it up\n"
              "  --iface NAME              serve kernel interface NAME through AF_XDP (net_af_xdp)\n"
              "  --max-conns N             connections per lcore (default 65536)\n"
+             "  --syn-backlog N           half-open connections per lcore before SYN cookies answer\n"
+             "                            new SYNs, 0 = cookies for every SYN (default 4096)\n"
              "  --buffers N               2 KiB data buffers per lcore (default 16384)\n"
              "  --mbufs N                 packet buffers per queue (default 8191)\n"
              "  --stats-interval SEC      periodic stats line, 0 = off (default 10)\n"
@@ -202,6 +204,9 @@ ParseResult parse_options(int argc, char** argv, Options* o, std::string* error)
     } else if (name == "--max-conns") {
       if (!need()) return ParseResult::Error;
       if (!parse_u32(value, 16, 1u << 26, &o->max_conns)) return bad("a number 16..67108864");
+    } else if (name == "--syn-backlog") {
+      if (!need()) return ParseResult::Error;
+      if (!parse_u32(value, 0, 1u << 26, &o->syn_backlog)) return bad("a number 0..67108864");
     } else if (name == "--buffers") {
       if (!need()) return ParseResult::Error;
       if (!parse_u32(value, 64, 1u << 24, &o->buffers)) return bad("a number 64..16777216");

@@ -19,6 +19,7 @@ struct Options {
   uint8_t host_prefix = 24;
   std::string iface;
   uint32_t max_conns = 65536;  // per lcore
+  uint32_t syn_backlog = 4096; // half-open per lcore before SYN cookies; 0: always cookies
   uint32_t buffers = 16384;    // 2 KiB buffers per lcore
   uint32_t mbufs = 8191;       // per queue
   uint32_t stats_interval_s = 10;

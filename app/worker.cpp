@@ -60,6 +60,7 @@ bool Worker::init(const Setup& s, std::string* error) {
   tcp::TcpConfig tc;
   tc.max_connections = opts_->max_conns;
   tc.max_time_wait = opts_->max_conns;
+  tc.max_half_open = opts_->syn_backlog;
   tc.buffer_count = opts_->buffers;
   // MSS from the port's MTU so a full segment always fits one frame.
   tc.mss = static_cast<uint16_t>(std::min<uint32_t>(port_->caps.mtu, 1500) - kIpLen - 20);

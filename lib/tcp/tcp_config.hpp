@@ -6,6 +6,9 @@ namespace wsgate::tcp {
 struct TcpConfig {
   uint32_t max_connections = 65536;   // live records (SYN_RCVD .. LAST_ACK)
   uint32_t max_time_wait = 65536;     // compact TIME_WAIT entries
+  // SYN-RECEIVED records before SYN cookies (RFC 4987) answer new SYNs;
+  // 0 = cookies for every SYN.
+  uint32_t max_half_open = 4096;
   uint32_t buffer_count = 16384;      // shared 2 KiB chunks: send queues, held rx, out-of-order
   uint32_t send_buffer_bytes = 65536; // per connection cap on unacknowledged + unsent bytes
   uint32_t recv_buffer_bytes = 65536; // per connection: advertised window ceiling

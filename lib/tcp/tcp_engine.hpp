@@ -60,6 +60,8 @@ struct TcpStack::Impl {
   core::ChunkPool chunks;
   std::vector<uint64_t> live;  // one bit per TcpConn index: allocated
   uint64_t hash_key[2] = {0, 0};
+  uint64_t cookie_key[2] = {0, 0};        // SYN cookie MAC (syn_cookie.hpp)
+  uint64_t cookies_valid_until_us = 0;    // an ACK may carry a cookie we sent until then
 
   struct Listener {
     uint16_t port;
@@ -113,7 +115,11 @@ struct TcpStack::Impl {
 
   // --- tcp_input.cpp: RFC 9293 3.10.7 "SEGMENT ARRIVES"
   void input(const Segment& seg);
+  void conn_input(ConnId id, const Segment& seg);
   void listen_input(const Segment& seg, int listener);
+  ConnId new_conn(const Segment& seg, int listener, uint32_t iss);
+  void send_cookie_synack(const Segment& seg);
+  bool cookie_ack_input(const Segment& seg, int listener);
   void segment_arrives(ConnId id, const Segment& seg, bool* writable);
   // Returns false when the connection was closed while processing the ACK.
   bool process_ack(ConnId id, const TcpRepr& h, size_t payload_len, bool* writable);

@@ -9,6 +9,7 @@
 
 #include "core/byte_order.hpp"
 #include "tcp/seq.hpp"
+#include "tcp/syn_cookie.hpp"
 #include "tcp/tcp_engine.hpp"
 #include "tcp/tcp_wire.hpp"
 
@@ -33,15 +34,7 @@ void TcpStack::Impl::input(const Segment& seg) {
   const uint64_t hash = tuple_hash(seg.tuple);
   const ConnId id = find_conn(seg.tuple, hash);
   if (id != kNil) {
-    bool writable = false;
-    const ConnId outer = busy;
-    busy = id;
-    segment_arrives(id, seg, &writable);
-    busy = outer;
-    if (!alive(id)) return;
-    rearm(id);
-    maybe_release_flight(id);
-    if (writable && alive(id)) app_of(conns[id])->on_writable(id);
+    conn_input(id, seg);
     return;
   }
   const uint32_t tw = tw_find(seg.tuple, hash);
@@ -55,6 +48,19 @@ void TcpStack::Impl::input(const Segment& seg) {
   listen_input(seg, listener);
 }
 
+// A segment for a connection that has a record.
+void TcpStack::Impl::conn_input(ConnId id, const Segment& seg) {
+  bool writable = false;
+  const ConnId outer = busy;
+  busy = id;
+  segment_arrives(id, seg, &writable);
+  busy = outer;
+  if (!alive(id)) return;
+  rearm(id);
+  maybe_release_flight(id);
+  if (writable && alive(id)) app_of(conns[id])->on_writable(id);
+}
+
 // RFC 9293 3.10.7.2, LISTEN.
 void TcpStack::Impl::listen_input(const Segment& seg, int listener) {
   const TcpRepr& h = seg.hdr;
@@ -62,28 +68,19 @@ void TcpStack::Impl::listen_input(const Segment& seg, int listener) {
     ++stats.drop_bad_rst;
     return;
   }
+  if (h.has(flag::ACK) && !h.has(flag::SYN) && cookie_ack_input(seg, listener)) return;
   if (h.has(flag::ACK) || !h.has(flag::SYN)) {
     ++stats.drop_no_conn;
     if (h.has(flag::ACK)) send_rst_reply(seg);
     return;
   }
-  const ConnId id = conns.alloc();
-  if (id == kNil) {
-    ++stats.conns_refused_full;
+  if (state_counts[static_cast<int>(State::SynReceived)] >= cfg.max_half_open) {
+    send_cookie_synack(seg);
     return;
   }
-  if (!conn_index.insert(tuple_hash(seg.tuple), id)) {
-    conns.free(id);
-    ++stats.conns_refused_full;
-    return;
-  }
-  live[id / 64] |= uint64_t{1} << (id % 64);
+  const ConnId id = new_conn(seg, listener, isn_for(seg.tuple));
+  if (id == kNil) return;
   TcpConn& c = conns[id];
-  c.tuple = seg.tuple;
-  c.listener = static_cast<uint8_t>(listener);
-  const uint32_t iss = isn_for(seg.tuple);
-  c.snd_una = iss;
-  c.snd_nxt = iss + 1;
   c.rcv_nxt = h.seq + 1;  // SYN payload is not queued: the peer resends it
   c.mss = std::min(cfg.mss, h.mss != 0 ? h.mss : kDefaultMss);
   if (h.wscale >= 0) {
@@ -99,6 +96,87 @@ void TcpStack::Impl::listen_input(const Segment& seg, int listener) {
   send_synack(id);
   c.retries = 0;
   wheel.schedule(id, ms_after(cfg.rto_initial_us));
+}
+
+// A record for a connection from `seg`'s peer with our ISN `iss`, or kNil
+// when the table is full: then the SYN (or cookie ACK) is refused with an
+// RST, so the client learns at once instead of retrying for minutes, and the
+// connections already open are not touched.
+ConnId TcpStack::Impl::new_conn(const Segment& seg, int listener, uint32_t iss) {
+  ConnId id = conns.alloc();
+  if (id != kNil && !conn_index.insert(tuple_hash(seg.tuple), id)) {
+    conns.free(id);
+    id = kNil;
+  }
+  if (id == kNil) {
+    ++stats.conns_refused_full;
+    send_rst_reply(seg);
+    return kNil;
+  }
+  live[id / 64] |= uint64_t{1} << (id % 64);
+  TcpConn& c = conns[id];
+  c.tuple = seg.tuple;
+  c.listener = static_cast<uint8_t>(listener);
+  c.snd_una = iss;
+  c.snd_nxt = iss + 1;
+  return id;
+}
+
+// The half-open backlog is full: answer with a cookie and keep nothing.
+void TcpStack::Impl::send_cookie_synack(const Segment& seg) {
+  const TcpRepr& in = seg.hdr;
+  TcpRepr h;
+  h.src_port = seg.tuple.local_port;
+  h.dst_port = seg.tuple.remote_port;
+  h.seq = syn_cookie::encode(cookie_key, seg.tuple, in.seq, in.mss, now_us);
+  h.ack = in.seq + 1;
+  h.flags = flag::SYN | flag::ACK;
+  h.window = static_cast<uint16_t>(std::min<uint32_t>(cfg.recv_buffer_bytes, 0xffff));
+  h.mss = cfg.mss;
+  if (in.has_timestamp && cfg.timestamps) {  // window scaling only where TSecr can bring it back
+    h.has_timestamp = true;
+    h.ts_val = syn_cookie::ts_encode(ts_now(), in.wscale);
+    h.ts_ecr = in.ts_val;
+    if (in.wscale >= 0) h.wscale = static_cast<int8_t>(cfg.window_scale);
+  }
+  cookies_valid_until_us = now_us + 2 * syn_cookie::kPeriodUs;
+  ++stats.syn_cookies_sent;
+  ++stats.segments_out;
+  out->transmit(seg.tuple, h, {});
+}
+
+// An ACK on a listening port with no record: the third segment of a cookie
+// handshake? Only checked while cookies we sent can still be valid, so a
+// stray ACK outside a flood gets its RST without a MAC computation. True when
+// the segment was handled (connection made, or refused with an RST).
+bool TcpStack::Impl::cookie_ack_input(const Segment& seg, int listener) {
+  if (now_us >= cookies_valid_until_us) return false;
+  const TcpRepr& h = seg.hdr;
+  uint16_t mss = 0;
+  if (!syn_cookie::decode(cookie_key, seg.tuple, h.seq - 1, h.ack - 1, now_us, &mss)) {
+    ++stats.syn_cookies_rejected;
+    return false;
+  }
+  const ConnId id = new_conn(seg, listener, h.ack - 1);
+  if (id == kNil) return true;
+  TcpConn& c = conns[id];
+  c.rcv_nxt = h.seq;
+  c.mss = std::min(cfg.mss, mss);
+  if (h.has_timestamp && cfg.timestamps) {
+    c.flags |= kTsOk;
+    c.ts_recent = h.ts_val;
+    const int peer_shift = syn_cookie::ts_decode_wscale(h.ts_ecr);
+    if (peer_shift >= 0) {
+      c.flags |= kWsOk;
+      c.shifts = static_cast<uint8_t>(peer_shift | (cfg.window_scale << 4));
+    }
+  }
+  // As if our SYN-ACK had been kept: the normal SYN-RECEIVED processing of
+  // this ACK establishes the connection (and takes any data it carries).
+  set_state(c, State::SynReceived);
+  ++stats.syn_cookies_accepted;
+  conn_input(id, seg);
+  return true;
 }
 
 void TcpStack::Impl::segment_arrives(ConnId id, const Segment& seg, bool* writable) {

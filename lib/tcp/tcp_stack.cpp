@@ -54,6 +54,10 @@ bool TcpStack::Impl::init(const TcpConfig& c, TcpOutput* o, uint64_t now, const 
   const char k1[] = "wsgate-table-1";
   hash_key[0] = core::siphash24(cfg.isn_secret, k0, sizeof k0);
   hash_key[1] = core::siphash24(cfg.isn_secret, k1, sizeof k1);
+  const char c0[] = "wsgate-cookie-0";
+  const char c1[] = "wsgate-cookie-1";
+  cookie_key[0] = core::siphash24(cfg.isn_secret, c0, sizeof c0);
+  cookie_key[1] = core::siphash24(cfg.isn_secret, c1, sizeof c1);
   set_time(now);
   wheel.init(now_ms, TimerNodeOf{&conns});
   state_counts.fill(0);

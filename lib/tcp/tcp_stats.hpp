@@ -10,7 +10,7 @@ namespace wsgate::tcp {
   X(segments_out, "segments sent")                                             \
   X(retransmits, "segments retransmitted")                                     \
   X(conns_accepted, "connections established (passive open)")                 \
-  X(conns_refused_full, "SYN dropped: connection table full")                 \
+  X(conns_refused_full, "connection refused with RST: table full")            \
   X(drop_no_listener, "segment for no connection and no listener (RST sent)")  \
   X(drop_bad_options, "segment with malformed options")                        \
   X(drop_malformed, "segment shorter than its header / bad data offset")      \
@@ -37,7 +37,10 @@ namespace wsgate::tcp {
   X(time_wait_reopened, "TIME_WAIT reopened by a newer SYN (RFC 6191)")       \
   X(keepalive_probes, "keepalive probes sent")                                 \
   X(persist_probes, "zero-window probes sent")                                 \
-  X(synack_retransmits, "SYN-ACKs retransmitted")
+  X(synack_retransmits, "SYN-ACKs retransmitted")                             \
+  X(syn_cookies_sent, "SYN-ACKs with a cookie: half-open backlog full")       \
+  X(syn_cookies_accepted, "connections made from a valid cookie ACK")          \
+  X(syn_cookies_rejected, "ACKs whose cookie failed (RST sent)")
 
 struct TcpStats {
 #define WSGATE_X(name, help) uint64_t name = 0;

@@ -9,7 +9,7 @@ import traceback
 import wsgate_env as W
 
 DOCUMENTED = ["--addr", "--gateway", "--http-port", "--echo-port", "--tap", "--host-addr",
-              "--iface", "--max-conns", "--buffers", "--mbufs", "--stats-interval",
+              "--iface", "--max-conns", "--syn-backlog", "--buffers", "--mbufs", "--stats-interval",
               "--log-level", "--keepalive", "--initial-window", "--help"]
 
 

@@ -169,7 +169,7 @@ TEST_CASE("abort from inside on_established") {
   CHECK(h.stack.connections_total() == 0);
 }
 
-TEST_CASE("table full: SYN refused silently and counted") {
+TEST_CASE("table full: SYN refused with RST (the client fails at once) and counted") {
   TcpConfig c = test_config();
   c.max_connections = 2;
   Harness h(c);
@@ -177,7 +177,11 @@ TEST_CASE("table full: SYN refused silently and counted") {
     h.tuple.remote_port = p;
     h.send(h.seg(flag::SYN, 100, 0));
   }
-  CHECK(h.sent_count() == 2);
+  CHECK(h.sent_count() == 3);
+  CHECK(h.out.sent[0].hdr.flags == (flag::SYN | flag::ACK));
+  CHECK(h.out.sent[1].hdr.flags == (flag::SYN | flag::ACK));
+  CHECK(h.out.sent[2].hdr.flags == (flag::RST | flag::ACK));
+  CHECK(h.out.sent[2].hdr.ack == 101);
   CHECK(h.stack.stats().conns_refused_full == 1);
   CHECK(h.stack.connections(State::SynReceived) == 2);
 }
