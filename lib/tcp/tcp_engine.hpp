@@ -83,6 +83,7 @@ struct TcpStack::Impl {
                                   // re-arms and releases at the end, not the app calls
   ConnId delivering = kNoConn;    // on_data in progress for this connection
   bool resume_requested = false;  // resume_read() called during that on_data
+  bool output_corked = false;     // send()/shutdown_write() during that on_data: output() when it returns
 
   // The last ACK emitted (to know whether a reply from on_data carried it).
   const TcpConn* last_ack_rec = nullptr;
@@ -125,6 +126,7 @@ struct TcpStack::Impl {
   bool process_ack(ConnId id, const TcpRepr& h, size_t payload_len, bool* writable);
   void process_data(ConnId id, uint32_t seq, std::span<const uint8_t> data, bool* ack_now, bool* fin_ok);
   size_t deliver(ConnId id, std::span<const uint8_t> data);
+  size_t app_on_data(ConnId id, std::span<const uint8_t> bytes, bool* resume);
   void ooo_insert(ConnId id, uint32_t seq, std::span<const uint8_t> data);
   void ooo_merge(ConnId id);
   void ooo_clear(TcpFlight& f);
@@ -145,6 +147,7 @@ struct TcpStack::Impl {
   void send_rst(TcpConn& c);
   void send_probe(ConnId id);
   void output(ConnId id);
+  void output_or_cork(ConnId id);
   void transmit_data(ConnId id, uint32_t seq, uint32_t len, bool fin);
   void retransmit_first(ConnId id);
   size_t send(ConnId id, std::span<const uint8_t> bytes);

@@ -499,6 +499,28 @@ void TcpStack::Impl::process_data(ConnId id, uint32_t seq_no, std::span<const ui
   set_ack_pending(*this, *c);
 }
 
+// One on_data call. What the app sends (or a FIN it queues) from inside is
+// corked and goes out once it returns, so a reply written in pieces (a
+// WebSocket header, then the payload, then a close's FIN) leaves as one
+// segment that also carries the ACK, not a segment per piece. *resume: the app
+// called resume_read() meanwhile. The caller checks alive().
+size_t TcpStack::Impl::app_on_data(ConnId id, std::span<const uint8_t> bytes, bool* resume) {
+  const ConnId outer = delivering;
+  const bool outer_resume = resume_requested;
+  const bool outer_corked = output_corked;
+  delivering = id;
+  resume_requested = false;
+  output_corked = false;
+  const size_t n = app_of(conns[id])->on_data(id, bytes);
+  *resume = resume_requested;
+  const bool flush = output_corked;
+  delivering = outer;
+  resume_requested = outer_resume;
+  output_corked = outer_corked;
+  if (flush && alive(id)) output(id);
+  return n;
+}
+
 // Hands in-order bytes to the app; holds what it does not consume. Returns
 // bytes accepted (rcv_nxt advanced by that many). The caller checks alive().
 //
@@ -521,14 +543,8 @@ size_t TcpStack::Impl::deliver(ConnId id, std::span<const uint8_t> data) {
     reserved_chunks += need;
     c->rcv_nxt += static_cast<uint32_t>(data.size());
   }
-  const ConnId outer = delivering;
-  const bool outer_resume = resume_requested;
-  delivering = id;
-  resume_requested = false;
-  size_t consumed = app_of(*c)->on_data(id, data);
-  const bool resume = resume_requested;
-  delivering = outer;
-  resume_requested = outer_resume;
+  bool resume = false;
+  size_t consumed = app_on_data(id, data, &resume);
   if (can_hold) reserved_chunks -= need;
   if (!alive(id)) return 0;
   c = &conns[id];
@@ -552,14 +568,8 @@ void TcpStack::Impl::offer_held(ConnId id) {
     TcpFlight* f = flight_of(*c);
     if (f == nullptr || f->held.empty()) break;
     const std::span<const uint8_t> piece = f->held.front(chunks);
-    const ConnId outer = delivering;
-    const bool outer_resume = resume_requested;
-    delivering = id;
-    resume_requested = false;
-    size_t n = app_of(*c)->on_data(id, piece);
-    const bool resume = resume_requested;
-    delivering = outer;
-    resume_requested = outer_resume;
+    bool resume = false;
+    size_t n = app_on_data(id, piece, &resume);
     if (!alive(id)) return;
     f = flight_of(conns[id]);
     n = std::min(n, piece.size());

@@ -235,6 +235,13 @@ void TcpStack::Impl::retransmit_first(ConnId id) {
   }
 }
 
+// Inside the app's on_data for this connection, output waits until it
+// returns (app_on_data); anywhere else it goes now.
+void TcpStack::Impl::output_or_cork(ConnId id) {
+  if (delivering == id) output_corked = true;
+  else output(id);
+}
+
 size_t TcpStack::Impl::send_space(const TcpConn& c) const {
   if (c.state != State::Established && c.state != State::CloseWait) return 0;
   if (c.has(kFinQueued)) return 0;
@@ -252,7 +259,7 @@ size_t TcpStack::Impl::send(ConnId id, std::span<const uint8_t> bytes) {
     if (f) n = f->sendq.append(chunks, bytes.first(std::min(space, bytes.size())), reserved_chunks);
   }
   if (n < bytes.size()) c.flags |= kWantWritable;
-  if (n > 0) output(id);
+  if (n > 0) output_or_cork(id);
   if (busy != id) {
     rearm(id);
     maybe_release_flight(id);
@@ -269,7 +276,7 @@ void TcpStack::Impl::shutdown_write(ConnId id) {
   if (c.state != State::Established && c.state != State::CloseWait) return;
   if (c.has(kFinQueued)) return;
   c.flags |= kFinQueued;
-  output(id);
+  output_or_cork(id);
   if (busy != id) rearm(id);
 }
 

@@ -314,3 +314,28 @@ TEST_CASE("our sequence numbers wrap: send, lose, retransmit and ACK across 2^32
   CHECK(h.stack.flights_in_use() == 0);
   CHECK(h.app.closed.empty());
 }
+
+TEST_CASE("a reply written in pieces from on_data leaves as one segment with the ACK and the FIN") {
+  Harness h;
+  h.handshake();
+  h.app.on_data_hook = [&](ConnId id, std::span<const uint8_t>) {
+    h.stack.send(id, bytes_of("\x88\x02"));  // a WebSocket close header ...
+    h.stack.send(id, bytes_of("\x03\xe8"));  // ... its payload ...
+    h.stack.shutdown_write(id);              // ... and the TCP close behind it
+  };
+  h.send_data("close");
+  SentSegment s = h.expect(flag::ACK | flag::FIN, h.lseq, h.rseq, 4);
+  CHECK(s.text() == "\x88\x02\x03\xe8");
+  h.expect_nothing();
+  CHECK(h.stack.state(h.id) == State::FinWait1);
+}
+
+TEST_CASE("outside on_data a send goes out at once") {
+  Harness h;
+  h.handshake();
+  h.stack.send(h.id, bytes_of("ab"));
+  h.expect_data(2);
+  h.stack.send(h.id, bytes_of("cd"));
+  h.expect_data(2);
+  h.expect_nothing();
+}
