@@ -100,7 +100,17 @@ void Worker::run(const volatile bool* quit) {
     flush_tx();
   }
   next_stats_us_ = clock_.now_us() + uint64_t{opts_->stats_interval_s} * 1'000'000;
-  while (!*quit) poll_once(clock_.now_us());
+  // The lcore always shows 100 % CPU (it busy-polls); poll_us/busy_us say how
+  // much of that did work: a pass is charged to busy_us when it moved frames.
+  uint64_t pass_start = clock_.now_us();
+  bool pass_busy = false;
+  while (!*quit) {
+    const uint64_t now = clock_.now_us();
+    stats_.poll_us += now - pass_start;
+    if (pass_busy) stats_.busy_us += now - pass_start;
+    pass_start = now;
+    pass_busy = poll_once(now);
+  }
 
   // Drain: FIN every connection, keep serving until they are gone or the
   // deadline passes, so clients see an orderly close rather than silence.
@@ -115,7 +125,8 @@ void Worker::run(const volatile bool* quit) {
   flush_tx();
 }
 
-void Worker::poll_once(uint64_t now) {
+// One pass: an RX burst, timers, one TX burst. True when it moved a frame.
+bool Worker::poll_once(uint64_t now) {
   now_us_ = now;
   rte_mbuf* rx[kBurst];
   uint16_t n = rte_eth_rx_burst(port_->id, queue_, rx, kBurst);
@@ -126,7 +137,9 @@ void Worker::poll_once(uint64_t now) {
   tcp_.poll_timers(now);
   http_.poll(now);
   housekeeping(now);
+  const bool worked = n > 0 || tx_count_ > 0;
   flush_tx();
+  return worked;
 }
 
 void Worker::run_replay(const volatile bool* quit) {
@@ -518,6 +531,10 @@ void Worker::print_stats_line() {
       reasons += fmt::format(" tcp_{}={}", name + 5, v);
     }
   });
+  if (const uint64_t dt = stats_.poll_us - stats_poll_us_; dt > 0)
+    line += fmt::format(" busy={:.1f}%", 100.0 * static_cast<double>(stats_.busy_us - stats_busy_us_) / static_cast<double>(dt));
+  stats_poll_us_ = stats_.poll_us;
+  stats_busy_us_ = stats_.busy_us;
   line += fmt::format(" drops={}", drops);
   if (!reasons.empty()) line += " [" + reasons.substr(1) + "]";
   std::fputs((line + "\n").c_str(), stdout);

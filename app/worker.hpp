@@ -49,7 +49,7 @@ class Worker final : public tcp::TcpOutput {
   bool replay_failed() const { return replay_failed_; }
 
  private:
-  void poll_once(uint64_t now);
+  bool poll_once(uint64_t now);
   void housekeeping(uint64_t now);
   void handle_frame(rte_mbuf* m, uint64_t now);
   void handle_arp(rte_mbuf* m, std::span<const uint8_t> payload, uint64_t now);
@@ -74,6 +74,8 @@ class Worker final : public tcp::TcpOutput {
   uint64_t now_us_ = 0;
   uint64_t next_housekeeping_us_ = 0;
   uint64_t next_stats_us_ = 0;
+  uint64_t stats_poll_us_ = 0;  // poll_us / busy_us at the last stats line
+  uint64_t stats_busy_us_ = 0;
 
   TscClock clock_;
   PcapWriter* capture_ = nullptr;

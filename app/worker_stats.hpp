@@ -29,7 +29,9 @@ namespace wsgate::app {
   X(drop_tx_full, "frame not sent: TX queue full")                             \
   X(arp_requests_sent, "ARP requests sent")                                    \
   X(arp_replies_sent, "ARP replies sent")                                      \
-  X(icmp_echo_replies, "ICMP echo replies sent")
+  X(icmp_echo_replies, "ICMP echo replies sent")                              \
+  X(poll_us, "microseconds in the poll loop")                                  \
+  X(busy_us, "microseconds of loop passes that received or sent a frame")
 
 struct WorkerStats {
 #define WSGATE_X(name, help) uint64_t name = 0;

@@ -7,12 +7,14 @@
 // leaving tombstones, so connection churn never lengthens probe sequences.
 //
 // The tag is the upper 32 bits of the hash (0 remapped to 1, since 0 marks an
-// empty slot) and the home slot is taken from the tag's low bits. Deriving the
-// home from the tag is what lets backward-shift deletion recompute any entry's
-// home without its key; the cost is that entries sharing a home also share
-// those tag bits, so is_match() is called spuriously with probability about
-// slots/2^32 per same-home entry -- negligible, and never wrong, because
-// is_match() compares the real key.
+// empty slot) and the home slot is the tag scaled to the slot count
+// (tag * slots / 2^32), so the table has exactly 2 * max_entries slots rather
+// than the next power of two: sized for 1.1M connections it costs 17.6 MB,
+// not 33.5. Deriving the home from the tag is what lets backward-shift deletion
+// recompute any entry's home without its key; the cost is that entries sharing
+// a home also share the tag's top bits, so is_match() is called spuriously
+// with probability about slots/2^32 per same-home entry -- negligible, and
+// never wrong, because is_match() compares the real key.
 //
 // The table does not check for duplicates: callers find() before insert().
 #pragma once
@@ -36,15 +38,14 @@ public:
     IndexTable& operator=(const IndexTable&) = delete;
     ~IndexTable() { big_free(slots_, slot_count() * sizeof(Slot)); }
 
-    // Slots = next power of two >= 2 * max_entries. False on bad size, when
-    // memory cannot be had, or when called twice.
+    // Slots = 2 * max_entries. False on bad size, when memory cannot be had,
+    // or when called twice.
     bool init(uint32_t max_entries) {
         if (slots_ != nullptr || max_entries == 0 || max_entries > kMaxEntries) return false;
-        size_t count = 2;
-        while (count < size_t{2} * max_entries) count <<= 1;
+        const size_t count = size_t{2} * max_entries;
         slots_ = static_cast<Slot*>(big_alloc(count * sizeof(Slot), nullptr));  // zeroed: all empty
         if (slots_ == nullptr) return false;
-        mask_ = static_cast<uint32_t>(count - 1);
+        count_ = static_cast<uint32_t>(count);
         max_entries_ = max_entries;
         size_ = 0;
         return true;
@@ -55,7 +56,7 @@ public:
     template <class Match>
     uint32_t find(uint64_t hash, Match&& is_match) const {
         const uint32_t tag = tag_of(hash);
-        for (uint32_t i = tag & mask_;; i = (i + 1) & mask_) {
+        for (uint32_t i = home_of(tag);; i = next(i)) {
             const Slot& s = slots_[i];
             if (s.tag == 0) return kNil;
             if (s.tag == tag && is_match(s.index)) return s.index;
@@ -66,8 +67,8 @@ public:
     bool insert(uint64_t hash, uint32_t index) {
         if (size_ == max_entries_) return false;
         const uint32_t tag = tag_of(hash);
-        uint32_t i = tag & mask_;
-        while (slots_[i].tag != 0) i = (i + 1) & mask_;
+        uint32_t i = home_of(tag);
+        while (slots_[i].tag != 0) i = next(i);
         slots_[i] = Slot{tag, index};
         ++size_;
         return true;
@@ -76,8 +77,8 @@ public:
     // Removes the entry (hash, index); false if there is none.
     bool erase(uint64_t hash, uint32_t index) {
         const uint32_t tag = tag_of(hash);
-        uint32_t hole = tag & mask_;
-        for (;; hole = (hole + 1) & mask_) {
+        uint32_t hole = home_of(tag);
+        for (;; hole = next(hole)) {
             const Slot& s = slots_[hole];
             if (s.tag == 0) return false;
             if (s.tag == tag && s.index == index) break;
@@ -85,9 +86,9 @@ public:
         // Backward shift: walk the run after the hole and move back every
         // entry whose home is not between the hole and its current slot, so
         // each entry stays reachable from its home without gaps.
-        for (uint32_t j = (hole + 1) & mask_; slots_[j].tag != 0; j = (j + 1) & mask_) {
-            const uint32_t home = slots_[j].tag & mask_;
-            if (((j - home) & mask_) >= ((j - hole) & mask_)) {
+        for (uint32_t j = next(hole); slots_[j].tag != 0; j = next(j)) {
+            const uint32_t home = home_of(slots_[j].tag);
+            if (distance(home, j) >= distance(hole, j)) {
                 slots_[hole] = slots_[j];
                 hole = j;
             }
@@ -112,10 +113,16 @@ private:
         const uint32_t tag = static_cast<uint32_t>(hash >> 32);
         return tag != 0 ? tag : 1;
     }
-    size_t slot_count() const { return slots_ ? size_t{mask_} + 1 : 0; }
+    uint32_t home_of(uint32_t tag) const {
+        return static_cast<uint32_t>((uint64_t{tag} * count_) >> 32);
+    }
+    uint32_t next(uint32_t i) const { return i + 1 == count_ ? 0 : i + 1; }
+    // Slots from a to b going forward, wrapping at the end.
+    uint32_t distance(uint32_t a, uint32_t b) const { return b >= a ? b - a : b + count_ - a; }
+    size_t slot_count() const { return slots_ ? count_ : 0; }
 
     Slot* slots_ = nullptr;
-    uint32_t mask_ = 0;
+    uint32_t count_ = 0;
     uint32_t max_entries_ = 0;
     uint32_t size_ = 0;
 };

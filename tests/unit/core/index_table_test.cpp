@@ -17,9 +17,10 @@ constexpr uint64_t kHashKey[2] = {0x0123456789abcdefULL, 0xfedcba9876543210ULL};
 
 uint64_t good_hash(uint64_t key) { return siphash24(kHashKey, &key, sizeof key); }
 
-// Few distinct homes next to the end of a 128-slot table, so runs are long,
-// wrap around slot 0, and every tag collides (is_match must decide).
-uint64_t clustering_hash(uint64_t key) { return (uint64_t{125 + key % 5}) << 32 | (key & 0xffffffff); }
+// Three tags whose homes are the last three slots of a 128-slot table
+// (home = tag * 128 / 2^32), so runs are long, wrap around slot 0, and every
+// tag collides (is_match must decide).
+uint64_t clustering_hash(uint64_t key) { return (uint64_t{125 + key % 3} << 25) << 32 | (key & 0xffffffff); }
 
 uint64_t lcg(uint64_t& state) {
     state = state * 6364136223846793005ULL + 1442695040888963407ULL;
@@ -106,16 +107,15 @@ void churn(Harness& h, uint32_t max, int ops, uint64_t key_space, uint64_t seed)
 
 }  // namespace
 
-TEST_CASE("index_table: init sizes slots to a power of two >= 2x entries") {
+TEST_CASE("index_table: init sizes slots to exactly 2x entries, not a power of two") {
     IndexTable t;
     CHECK_FALSE(t.init(0));
     CHECK_FALSE(t.init(IndexTable::kMaxEntries + 1));
-    REQUIRE_OR_RETURN(t.init(1000));  // 2048 slots x 8 bytes
-    CHECK_FALSE(t.init(1000));
-    CHECK(t.bytes() >= 2048 * 8);
-    CHECK(t.bytes() < 2 * 2048 * 8);
+    REQUIRE_OR_RETURN(t.init(1100));  // 2200 slots x 8 bytes = 17600, rounded up to 4 KiB pages
+    CHECK_FALSE(t.init(1100));
+    CHECK(t.bytes() == 20480);  // a power of two (4096 slots) would be 32768
     CHECK(t.size() == 0);
-    CHECK(t.max_entries() == 1000);
+    CHECK(t.max_entries() == 1100);
 }
 
 TEST_CASE("index_table: find, insert, erase one entry") {
@@ -159,9 +159,15 @@ TEST_CASE("index_table: 200k random operations match an unordered_map") {
 }
 
 TEST_CASE("index_table: colliding, wrapping runs survive churn (backward shift)") {
-    const uint32_t max = 64;  // 128 slots; homes 125..129 wrap past slot 0
+    const uint32_t max = 64;  // 128 slots; homes 125..127, runs wrap past slot 0
     Harness h(max, clustering_hash);
     churn(h, max, 200000, 400, 7);
+}
+
+TEST_CASE("index_table: an odd slot count (2 x 777) survives churn at full load") {
+    const uint32_t max = 777;
+    Harness h(max, good_hash);
+    churn(h, max, 200000, 2000, 3);
 }
 
 TEST_CASE("index_table: churn at full load never loses entries") {
