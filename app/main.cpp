@@ -24,6 +24,7 @@
 #include "app/worker.hpp"
 #include "core/log.hpp"
 #include "drivers/port.hpp"
+#include "drivers/tap_polling.hpp"
 #include "net/ipv4_addr.hpp"
 
 extern char** environ;
@@ -101,6 +102,8 @@ int main(int argc, char** argv) {
   log::parse_level(opts.log_level.c_str(), &level);
   log::set_level(level);
 
+  // Before EAL probes a --vdev net_tap, and before we create our own TAP.
+  drivers::claim_tap_rx_signals();
   int eal_argc = sep;
   int rc = rte_eal_init(eal_argc, argv);
   if (rc < 0) {
