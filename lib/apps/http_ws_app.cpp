@@ -21,9 +21,6 @@ enum Phase : uint32_t {
   kHttpDone = 3,   // an HTTP response is out and the write side shut: input is ignored
 };
 constexpr uint32_t kPhaseMask = 0x3;
-// Set when a 1-byte send space was filled with the first byte of an empty
-// unsolicited Pong; its second byte goes out on_writable.
-constexpr uint32_t kOwesPongByte = 0x4;
 // Idle-ping sweep state (kOpen only): input arrived since the sweep's last
 // visit; our idle Ping is out and nothing has arrived since.
 constexpr uint32_t kActivity = 0x8;
@@ -193,9 +190,8 @@ void HttpWsApp::visit_idle(tcp::ConnId id) {
     return;
   }
   const uint32_t index = io_->app_index(id);
-  const bool mid_output = (word & kOwesPongByte) != 0 ||
-                          (index != core::kNil && (frame_states_[index].msg.writing() ||
-                                                   frame_states_[index].decoder.mid_direct()));
+  const bool mid_output = index != core::kNil && (frame_states_[index].msg.writing() ||
+                                                  frame_states_[index].decoder.mid_direct());
   if (word & kPingOut) {
     // A whole period since our Ping and not a byte back.
     ++stats_.idle_timeouts;
@@ -349,7 +345,7 @@ size_t HttpWsApp::on_frame_data(tcp::ConnId id, std::span<const uint8_t> bytes) 
   io_->app_word(id) |= kActivity;
   // Output still owed from an earlier call goes first; until it is out, the
   // input stays in TCP (on_writable → resume_read brings it back).
-  if (!send_owed_pong_byte(id) || !finish_pending_message(id)) return 0;
+  if (!finish_pending_message(id)) return 0;
   const uint32_t index = io_->app_index(id);
   ws::FrameDecoder local;
   ws::FrameDecoder* decoder = index != core::kNil ? &frame_states_[index].decoder : &local;
@@ -387,7 +383,7 @@ size_t HttpWsApp::on_frame_data(tcp::ConnId id, std::span<const uint8_t> bytes) 
       if (r.status == ws::DecodeStatus::Blocked) {
         ++stats_.send_blocked;
         // A message still being written armed on_writable with its short send.
-        if (slot == core::kNil || !frame_states_[slot].msg.writing()) wait_for_send_space(id);
+        if (slot == core::kNil || !frame_states_[slot].msg.writing()) io_->want_writable(id);
       }
       return r.consumed;
     }
@@ -424,7 +420,6 @@ void HttpWsApp::on_peer_closed(tcp::ConnId id) {
 }
 
 void HttpWsApp::on_writable(tcp::ConnId id) {
-  if (!send_owed_pong_byte(id)) return;  // still full: wait again
   if ((io_->app_word(id) & kPhaseMask) != kOpen) return;
   if (!finish_pending_message(id)) return;
   io_->resume_read(id);
@@ -547,15 +542,6 @@ bool HttpWsApp::finish_pending_message(tcp::ConnId id) {
   return true;
 }
 
-bool HttpWsApp::send_owed_pong_byte(tcp::ConnId id) {
-  uint32_t& word = io_->app_word(id);
-  if ((word & kOwesPongByte) == 0) return true;
-  const uint8_t second = 0x00;
-  if (io_->send(id, std::span<const uint8_t>(&second, 1)) != 1) return false;
-  word &= ~kOwesPongByte;
-  return true;
-}
-
 bool HttpWsApp::send_all(tcp::ConnId id, std::span<const uint8_t> bytes) {
   if (io_->send_space(id) < bytes.size()) return false;
   return io_->send(id, bytes) == bytes.size();
@@ -608,28 +594,6 @@ void HttpWsApp::send_close_and_shutdown(tcp::ConnId id, uint16_t code) {
   }
   ++stats_.frames_out;
   io_->shutdown_write(id);
-}
-
-// on_writable only follows a send() that returned short, so make one: fill
-// any leftover space with an unsolicited Pong (legal, 5.5.3) and then offer a
-// byte that cannot be taken.
-void HttpWsApp::wait_for_send_space(tcp::ConnId id) {
-  size_t space = io_->send_space(id);
-  while (space >= 2) {
-    uint8_t pong[2 + ws::kMaxControlPayload] = {0x8A};
-    const size_t payload = std::min(space - 2, ws::kMaxControlPayload);
-    pong[1] = static_cast<uint8_t>(payload);
-    if (io_->send(id, std::span<const uint8_t>(pong, 2 + payload)) != 2 + payload) return;
-    ++stats_.frames_out;
-    space = io_->send_space(id);
-  }
-  if (space == 1) {
-    const uint8_t empty_pong[2] = {0x8A, 0x00};
-    if (io_->send(id, empty_pong) == 1) io_->app_word(id) |= kOwesPongByte;
-    return;
-  }
-  const uint8_t probe = 0;
-  io_->send(id, std::span<const uint8_t>(&probe, 1));
 }
 
 void HttpWsApp::count_status(int status) {

@@ -130,13 +130,11 @@ class HttpWsApp final : public tcp::TcpApp {
   bool append_message(Assembly& a, std::span<const uint8_t> bytes);
   WriteResult write_message(tcp::ConnId id, Assembly& a);
   bool finish_pending_message(tcp::ConnId id);  // false: still pending, or the connection was reset
-  bool send_owed_pong_byte(tcp::ConnId id);
   void sweep_idle(uint64_t now_us);
   void visit_idle(tcp::ConnId id);
   void respond_and_close(tcp::ConnId id, int status, std::string_view extra_headers = {});
   void serve_text(tcp::ConnId id, std::string_view content_type, std::string_view body);
   void send_close_and_shutdown(tcp::ConnId id, uint16_t code);
-  void wait_for_send_space(tcp::ConnId id);
   bool send_all(tcp::ConnId id, std::span<const uint8_t> bytes);
   void count_status(int status);
   void count_close_sent(uint16_t code);

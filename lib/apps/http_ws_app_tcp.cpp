@@ -11,6 +11,7 @@ size_t TcpStackIo::send_space(tcp::ConnId id) const { return stack_.send_space(i
 void TcpStackIo::shutdown_write(tcp::ConnId id) { stack_.shutdown_write(id); }
 void TcpStackIo::abort(tcp::ConnId id) { stack_.abort(id); }
 void TcpStackIo::resume_read(tcp::ConnId id) { stack_.resume_read(id); }
+void TcpStackIo::want_writable(tcp::ConnId id) { stack_.want_writable(id); }
 uint32_t& TcpStackIo::app_word(tcp::ConnId id) { return stack_.app_word(id); }
 uint32_t& TcpStackIo::app_index(tcp::ConnId id) { return stack_.app_index(id); }
 bool TcpStackIo::is_established(tcp::ConnId id) const { return stack_.state(id) == tcp::State::Established; }

@@ -18,6 +18,7 @@ class ConnIo {
   virtual void shutdown_write(tcp::ConnId) = 0;
   virtual void abort(tcp::ConnId) = 0;
   virtual void resume_read(tcp::ConnId) = 0;
+  virtual void want_writable(tcp::ConnId) = 0;  // on_writable once send_space() grows
   virtual uint32_t& app_word(tcp::ConnId) = 0;
   virtual uint32_t& app_index(tcp::ConnId) = 0;
   // For the idle-ping sweep, which walks ConnIds instead of keeping a list or
@@ -34,6 +35,7 @@ class TcpStackIo final : public ConnIo {
   void shutdown_write(tcp::ConnId) override;
   void abort(tcp::ConnId) override;
   void resume_read(tcp::ConnId) override;
+  void want_writable(tcp::ConnId) override;
   uint32_t& app_word(tcp::ConnId) override;
   uint32_t& app_index(tcp::ConnId) override;
   bool is_established(tcp::ConnId) const override;

@@ -27,6 +27,7 @@ inline constexpr uint16_t kWantWritable = 1 << 7;  // send() returned short: on_
 inline constexpr uint16_t kKeepaliveProbing = 1 << 8;
 inline constexpr uint16_t kAppKnows = 1 << 9;      // on_established fired: on_closed is owed
 inline constexpr uint16_t kSynAckRetried = 1 << 10;  // RFC 6298 5.7: RTO starts at 3 s
+inline constexpr uint16_t kPoolWait = 1 << 11;     // queued in pool_waiters: on_writable when buffers free up
 }  // namespace conn_flag
 
 // Layout chosen to fit 64 bytes (see the static_assert). What was squeezed:

@@ -79,6 +79,14 @@ struct TcpStack::Impl {
   std::array<uint32_t, kStateCount> state_counts{};
 
   uint32_t reserved_chunks = 0;   // promised to an in-progress on_data (see deliver())
+  // Sends never take the last recv_reserve chunks, so a connection whose echo
+  // must wait can still have its input held (or the peer's retransmission
+  // brings it back) instead of being reset.
+  uint32_t recv_reserve = 0;
+  // Connections whose send was short because the shared pool (not their own
+  // cap) was exhausted: FIFO ring, woken from poll_timers as chunks free up.
+  std::vector<ConnId> pool_waiters;
+  uint32_t pool_wait_head = 0, pool_wait_count = 0;
   ConnId busy = kNoConn;          // an input/timer event is being processed for it: it
                                   // re-arms and releases at the end, not the app calls
   ConnId delivering = kNoConn;    // on_data in progress for this connection
@@ -152,6 +160,10 @@ struct TcpStack::Impl {
   void retransmit_first(ConnId id);
   size_t send(ConnId id, std::span<const uint8_t> bytes);
   size_t send_space(const TcpConn& c) const;
+  size_t pool_send_room() const;
+  void wait_for_pool(ConnId id);
+  void wake_pool_waiters();
+  void want_writable(ConnId id);
   void shutdown_write(ConnId id);
   void abort(ConnId id, CloseReason reason);
   void resume_read(ConnId id);

@@ -246,7 +246,58 @@ size_t TcpStack::Impl::send_space(const TcpConn& c) const {
   if (c.state != State::Established && c.state != State::CloseWait) return 0;
   if (c.has(kFinQueued)) return 0;
   const uint32_t queued = c.flight == kNil ? 0 : flights[c.flight].sendq.bytes;
-  return cfg.send_buffer_bytes > queued ? cfg.send_buffer_bytes - queued : 0;
+  const size_t own = cfg.send_buffer_bytes > queued ? cfg.send_buffer_bytes - queued : 0;
+  return std::min(own, pool_send_room());
+}
+
+// Bytes the shared pool can still take for sending: whole free chunks beyond
+// the receive reserve and the chunks promised to an on_data in progress.
+size_t TcpStack::Impl::pool_send_room() const {
+  const uint32_t free = free_chunks(chunks);
+  const uint32_t keep = reserved_chunks + recv_reserve;
+  return free > keep ? size_t{free - keep} * chunks.chunk_size() : 0;
+}
+
+// The pool, not the connection's own cap, held a send back: on_writable
+// once chunks come back (wake_pool_waiters), since no ACK of this connection
+// may ever come to do it.
+void TcpStack::Impl::wait_for_pool(ConnId id) {
+  TcpConn& c = conns[id];
+  if (c.has(kPoolWait)) return;
+  if (pool_wait_count == pool_waiters.size()) {
+    ++stats.pool_wait_overflow;
+    return;
+  }
+  pool_waiters[(pool_wait_head + pool_wait_count) % pool_waiters.size()] = id;
+  ++pool_wait_count;
+  c.flags |= kPoolWait;
+  ++stats.pool_waits;
+}
+
+// From poll_timers: oldest waiter first, while the pool has room for it. A
+// waiter that closed meanwhile (or whose record was reused: the flag is gone)
+// is skipped.
+void TcpStack::Impl::wake_pool_waiters() {
+  for (uint32_t woken = 0; pool_wait_count > 0 && woken < 256 && pool_send_room() > 0; ++woken) {
+    const ConnId id = pool_waiters[pool_wait_head];
+    pool_wait_head = (pool_wait_head + 1) % static_cast<uint32_t>(pool_waiters.size());
+    --pool_wait_count;
+    if (!alive(id) || !conns[id].has(kPoolWait)) continue;
+    TcpConn& c = conns[id];
+    c.flags &= static_cast<uint16_t>(~kPoolWait);
+    if (!c.has(kWantWritable)) continue;
+    c.flags &= static_cast<uint16_t>(~kWantWritable);
+    app_of(c)->on_writable(id);
+  }
+}
+
+void TcpStack::Impl::want_writable(ConnId id) {
+  TcpConn& c = conns[id];
+  if (c.state != State::Established && c.state != State::CloseWait) return;
+  c.flags |= kWantWritable;
+  const uint32_t queued = c.flight == kNil ? 0 : flights[c.flight].sendq.bytes;
+  // Its own queue is full: the ACK that drains it wakes it (process_ack).
+  if (queued < cfg.send_buffer_bytes) wait_for_pool(id);
 }
 
 size_t TcpStack::Impl::send(ConnId id, std::span<const uint8_t> bytes) {
@@ -258,7 +309,11 @@ size_t TcpStack::Impl::send(ConnId id, std::span<const uint8_t> bytes) {
     TcpFlight* f = ensure_flight(id);
     if (f) n = f->sendq.append(chunks, bytes.first(std::min(space, bytes.size())), reserved_chunks);
   }
-  if (n < bytes.size()) c.flags |= kWantWritable;
+  if (n < bytes.size()) {
+    c.flags |= kWantWritable;
+    const uint32_t queued = c.flight == kNil ? 0 : flights[c.flight].sendq.bytes;
+    if (queued < cfg.send_buffer_bytes) wait_for_pool(id);
+  }
   if (n > 0) output_or_cork(id);
   if (busy != id) {
     rearm(id);

@@ -49,6 +49,9 @@ bool TcpStack::Impl::init(const TcpConfig& c, TcpOutput* o, uint64_t now, const 
     return fail("tcp: cannot allocate the TIME_WAIT table");
   if (cfg.buffer_count == 0 || !chunks.init(cfg.buffer_count, 2048)) return fail("tcp: cannot allocate buffers");
   live.assign((cfg.max_connections + 63) / 64, 0);
+  // Every connection that can wait on the pool holds a flight, plus slack.
+  pool_waiters.assign(cfg.max_flights + 64, kNil);
+  recv_reserve = std::max<uint32_t>(2, cfg.buffer_count / 16);
   // The table key is derived from the ISN secret so one secret configures both.
   const char k0[] = "wsgate-table-0";
   const char k1[] = "wsgate-table-1";
@@ -255,6 +258,10 @@ void TcpStack::abort(ConnId id) {
 
 void TcpStack::resume_read(ConnId id) {
   if (impl_->alive(id)) impl_->resume_read(id);
+}
+
+void TcpStack::want_writable(ConnId id) {
+  if (impl_->alive(id)) impl_->want_writable(id);
 }
 
 const FourTuple& TcpStack::tuple(ConnId id) const {

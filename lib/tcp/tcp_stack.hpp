@@ -60,7 +60,8 @@ class TcpApp {
   virtual size_t on_data(ConnId, std::span<const uint8_t> bytes) = 0;
   // The peer sent FIN and every byte before it was consumed.
   virtual void on_peer_closed(ConnId) = 0;
-  // Send space was freed by an ACK (only after a send() returned short).
+  // Send space grew: an ACK freed queue space, or the shared buffer pool
+  // recovered (only after a send() returned short, or want_writable()).
   virtual void on_writable(ConnId) {}
   // The connection is gone for the application; ConnId is invalid afterwards.
   virtual void on_closed(ConnId, CloseReason) = 0;
@@ -96,10 +97,13 @@ class TcpStack {
 
   // Application API.
   size_t send(ConnId, std::span<const uint8_t> bytes);  // bytes accepted (copied)
+  // What send() will take now: the connection's cap less its queue, and never
+  // more than the shared pool can give without its receive reserve.
   size_t send_space(ConnId) const;
   void shutdown_write(ConnId);  // FIN once queued data is sent
   void abort(ConnId);           // RST now; on_closed(Aborted) follows
   void resume_read(ConnId);     // re-offer held bytes through on_data
+  void want_writable(ConnId);   // on_writable once send_space() grows
   const FourTuple& tuple(ConnId) const;
   State state(ConnId) const;
   uint32_t& app_word(ConnId);   // opaque per-connection state for the app

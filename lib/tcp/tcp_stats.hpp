@@ -40,7 +40,9 @@ namespace wsgate::tcp {
   X(synack_retransmits, "SYN-ACKs retransmitted")                             \
   X(syn_cookies_sent, "SYN-ACKs with a cookie: half-open backlog full")       \
   X(syn_cookies_accepted, "connections made from a valid cookie ACK")          \
-  X(syn_cookies_rejected, "ACKs whose cookie failed (RST sent)")
+  X(syn_cookies_rejected, "ACKs whose cookie failed (RST sent)")              \
+  X(pool_waits, "sends held back by an empty buffer pool (resumed later)")      \
+  X(pool_wait_overflow, "pool waits not queued (queue full; peer retransmits)")
 
 struct TcpStats {
 #define WSGATE_X(name, help) uint64_t name = 0;

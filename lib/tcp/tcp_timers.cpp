@@ -14,6 +14,7 @@ void TcpStack::Impl::poll_timers(uint64_t now) {
   set_time(now);
   wheel.advance(now_ms, [this](uint32_t id) { on_timer(id); });
   tw_expire();
+  if (pool_wait_count > 0) wake_pool_waiters();
   if (closing_all && now_us >= close_all_deadline_us) {
     close_all_deadline_us = UINT64_MAX;  // once
     for (uint32_t w = 0; w < live.size(); ++w)

@@ -221,7 +221,7 @@ TEST_CASE("send buffer cap: send() returns short, on_writable when space frees")
 
 TEST_CASE("pool exhaustion: send() returns short and loses nothing it accepted") {
   TcpConfig c = test_config();
-  c.buffer_count = 2;
+  c.buffer_count = 4;  // sends never take the last 2 (the receive reserve)
   c.send_buffer_bytes = 1 << 20;
   c.initial_window_segments = 10;  // everything accepted goes out at once
   Harness h(c);
@@ -237,6 +237,52 @@ TEST_CASE("pool exhaustion: send() returns short and loses nothing it accepted")
   h.send_ack();
   CHECK(h.stack.buffers_in_use() == 0);
   CHECK(h.stack.send(h.id, bytes_of(msg).subspan(n)) == 904);
+}
+
+TEST_CASE("pool exhaustion: send_space() says what the pool can take; on_writable when it recovers") {
+  TcpConfig c = test_config();
+  c.buffer_count = 6;  // 2 kept for receiving: sends get 4 chunks, 8 KiB, for every connection together
+  c.send_buffer_bytes = 1 << 20;
+  c.initial_window_segments = 10;
+  Harness h(c);
+  h.peer_mss = 1460;
+  h.handshake();
+  const FourTuple first = h.tuple;
+  const ConnId a = h.id;
+  const uint32_t a_lseq = h.lseq, a_rseq = h.rseq;
+  CHECK(h.stack.send_space(a) == 4 * 2048);
+  CHECK(h.stack.send(a, bytes_of(std::string(8192, 'x'))) == 8192);
+  CHECK(h.stack.send_space(a) == 0);
+  h.out.sent.clear();
+  // A second connection finds the pool empty: its send is short and it waits
+  // for the pool, not for an ACK of its own (it has nothing in flight).
+  h.tuple.remote_port = 40001;
+  h.rseq = 5000;
+  h.handshake();
+  const ConnId b = h.id;
+  CHECK(h.stack.send_space(b) == 0);
+  CHECK(h.stack.send(b, bytes_of("reply")) == 0);
+  CHECK(h.stack.stats().pool_waits == 1);
+  h.advance(1000);
+  CHECK(h.app.writable.empty());  // still dry
+  // The first connection's data is ACKed: the chunks return and b is told.
+  h.tuple = first;
+  h.send(h.seg(flag::ACK, a_rseq, a_lseq + 8192));
+  h.advance(1000);
+  TCP_REQUIRE(h.app.writable.size() == 1);
+  CHECK(h.app.writable[0] == b);
+  CHECK(h.stack.send_space(b) == 4 * 2048);
+}
+
+TEST_CASE("want_writable: on_writable once the pool has room, also with nothing sent short") {
+  TcpConfig c = test_config();
+  c.buffer_count = 4;
+  Harness h(c);
+  h.handshake();
+  h.stack.want_writable(h.id);
+  h.advance(1000);
+  TCP_REQUIRE(h.app.writable.size() == 1);
+  CHECK(h.app.writable[0] == h.id);
 }
 
 TEST_CASE("pool exhaustion: incoming data that cannot be held is not acknowledged") {
