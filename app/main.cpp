@@ -83,8 +83,8 @@ int main(int argc, char** argv) {
   for (int i = 1; i < sep; ++i) {
     if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
       app::print_usage(stdout);
-      fmt::print("\nEAL options (before --) are DPDK's: see 'wsgate --no-pci --no-huge --no-shconf -m 64 -l 0 --help' "
-                 "is not needed; the usual ones are -l, -m, --no-huge, --no-shconf, --in-memory, --vdev, -a.\n");
+      fmt::print("\nEAL options (before --) are DPDK's; the usual ones are -l, -m, --no-huge, --no-shconf, "
+                 "--in-memory, --no-pci, --vdev, -a.\n");
       return 0;
     }
   }
@@ -209,7 +209,7 @@ int main(int argc, char** argv) {
     s.metrics = &metrics;
     s.capture = captures.empty() ? nullptr : captures[q].get();
     if (!w->init(s, &error)) {
-      fmt::print(stderr, "wsgate: lcore {}: {} (try fewer --max-conns / --buffers, or more memory with -m)\n",
+      fmt::print(stderr, "wsgate: lcore {}: {} (try fewer --max-conns / --buffers, which are mapped outside EAL, or a larger -m for --mbufs)\n",
                  lcores[q], error);
       drivers::port_close(&port);
       rte_eal_cleanup();

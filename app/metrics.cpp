@@ -70,7 +70,9 @@ size_t Metrics::render(char* buf, size_t cap) {
     total += w->tcp().buffers_total();
   }
   o.add("# HELP wsgate_buffers_in_use data buffers borrowed\n# TYPE wsgate_buffers_in_use gauge\n"
-        "wsgate_buffers_in_use {}\nwsgate_buffers_total {}\n",
+        "wsgate_buffers_in_use {}\n"
+        "# HELP wsgate_buffers_total data buffers in the pools\n# TYPE wsgate_buffers_total gauge\n"
+        "wsgate_buffers_total {}\n",
         used, total);
   return o.len;
 }

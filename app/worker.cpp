@@ -22,7 +22,10 @@ constexpr uint8_t kProtoIcmp = 1;
 constexpr uint8_t kProtoTcp = 6;
 constexpr size_t kEthLen = net::EthernetFrame::kHeaderLen;
 constexpr size_t kIpLen = 20;
-constexpr uint64_t kDrainUs = 2'000'000;
+// Shutdown: TcpStack::close_all() FINs every connection and RSTs what is left
+// after TcpConfig::close_all_grace_us (5 s); the drain outlasts that by a
+// second so the RSTs go out before the port stops.
+constexpr uint64_t kDrainUs = 6'000'000;
 
 #define COUNT(field) (++stats_.field)
 
@@ -64,7 +67,7 @@ bool Worker::init(const Setup& s, std::string* error) {
   tc.buffer_count = opts_->buffers;
   // MSS from the port's MTU so a full segment always fits one frame.
   tc.mss = static_cast<uint16_t>(std::min<uint32_t>(port_->caps.mtu, 1500) - kIpLen - 20);
-  tc.keepalive_idle_us = opts_->keepalive_s * 1'000'000u;
+  tc.keepalive_idle_us = uint64_t{opts_->keepalive_s} * 1'000'000;
   tc.initial_window_segments = opts_->initial_window_segments;
   tc.isn_secret[0] = s.isn_secret[0];
   tc.isn_secret[1] = s.isn_secret[1] ^ queue_;
@@ -528,7 +531,9 @@ void Worker::print_stats_line() {
   tcp_.stats().for_each([&](const char* name, const char*, uint64_t v) {
     if (v && std::string_view(name).starts_with("drop_")) {
       drops += v;
-      reasons += fmt::format(" tcp_{}={}", name + 5, v);
+      // tcp/REASON: the stack's own counter (wsgate_tcp_drop_REASON_total),
+      // apart from the worker's tcp_REASON (wsgate_drop_tcp_REASON_total).
+      reasons += fmt::format(" tcp/{}={}", name + 5, v);
     }
   });
   if (const uint64_t dt = stats_.poll_us - stats_poll_us_; dt > 0)

@@ -3,7 +3,6 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
 
 namespace wsgate::apps {
 
@@ -56,19 +55,5 @@ struct WsStats {
 #undef WSGATE_X
   }
 };
-
-// Prometheus text exposition of the counters (wsgate_ws_<name>). Returns the
-// bytes written; stops before a line that would not fit.
-inline size_t render_ws_stats(const WsStats& stats, char* buf, size_t cap) {
-  size_t len = 0;
-  stats.for_each([&](const char* name, const char* help, uint64_t value) {
-    const int n = std::snprintf(buf + len, cap - len,
-                                "# HELP wsgate_ws_%s %s\n# TYPE wsgate_ws_%s counter\nwsgate_ws_%s %llu\n", name,
-                                help, name, name, static_cast<unsigned long long>(value));
-    if (n > 0 && static_cast<size_t>(n) < cap - len) len += static_cast<size_t>(n);
-    else cap = len;  // full: later lines are dropped, not cut
-  });
-  return len;
-}
 
 }  // namespace wsgate::apps

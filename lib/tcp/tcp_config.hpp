@@ -27,7 +27,7 @@ struct TcpConfig {
   uint8_t synack_retries = 5;
   uint32_t time_wait_us = 60'000'000;  // 2*MSL
   uint32_t fin_wait2_timeout_us = 60'000'000;
-  uint32_t keepalive_idle_us = 0;      // 0 = keepalive off
+  uint64_t keepalive_idle_us = 0;      // 0 = keepalive off (64-bit: --keepalive goes to a day)
   uint32_t keepalive_interval_us = 75'000'000;
   uint8_t keepalive_probes = 9;
   uint32_t challenge_ack_per_s = 1000; // RFC 5961 section 7

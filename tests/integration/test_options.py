@@ -1,16 +1,23 @@
 #!/usr/bin/python3
 """Command line: malformed or unknown wsgate options exit 2 with a message on
-stderr naming the problem; --help lists the options the README documents.
-Runs inside a namespace of its own in case a broken build gets as far as
-creating a TAP."""
+stderr naming the problem; --help lists every option of the README's options
+table, and the table lists every option --help shows. Runs inside a namespace
+of its own in case a broken build gets as far as creating a TAP."""
 import os
+import re
 import sys
 import traceback
 import wsgate_env as W
 
-DOCUMENTED = ["--addr", "--gateway", "--http-port", "--echo-port", "--tap", "--host-addr",
-              "--iface", "--max-conns", "--syn-backlog", "--buffers", "--mbufs", "--stats-interval",
-              "--log-level", "--keepalive", "--initial-window", "--help"]
+README = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "README.md")
+
+
+def readme_options():
+    """The options of README.md's table: rows that start with | `--name."""
+    with open(README) as fh:
+        found = re.findall(r"^\| `(--[a-z][a-z-]*)", fh.read(), re.M)
+    W.check(len(found) >= 20, f"README.md's options table has only {len(found)} rows")
+    return found
 
 
 def run(ns, exe, opts):
@@ -42,7 +49,11 @@ def main():
         if p.returncode != 0:
             failures.append(f"--help: exit {p.returncode}, want 0")
         text = (p.stdout or "") + (p.stderr or "")
-        undocumented = [o for o in DOCUMENTED if o not in text]
+        documented = readme_options()
+        undocumented = [o for o in documented if not re.search(rf"^\s+{re.escape(o)}\b", text, re.M)]
+        unlisted = [o for o in re.findall(r"^\s+(--[a-z][a-z-]*)", text, re.M) if o not in documented]
+        if unlisted:
+            failures.append(f"--help shows options the README table lacks: {unlisted}")
         if undocumented:
             failures.append(f"--help does not list {undocumented}")
         W.check_no_tap(ns)

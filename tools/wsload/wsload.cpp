@@ -278,7 +278,7 @@ const char* kUsage =
     "  --check                 afterwards every connection sends one message that must come back\n"
     "  --check-spread SEC      spread the check messages over SEC (2)\n"
     "  --message-size BYTES    text message size, 16..125 (32)\n"
-    "  --close rst|fin         how connections end at exit (rst: no TIME_WAIT anywhere)\n"
+    "  --close rst|fin         how connections end at exit (rst, the default: no TIME_WAIT anywhere)\n"
     "  --json                  print the result as one JSON object on stdout\n"
     "  --progress              a progress line on stderr every 5 s while connecting\n"
     "exit status: 0 all connections established and every message answered, 1 otherwise, 2 bad options\n";

@@ -18,6 +18,20 @@ TEST_CASE("keep-alive is off by default") {
   CHECK(r.stack.state(r.id) == State::Established);
 }
 
+// RFC 1122's two-hour default idle time (7200 s) must not wrap: the first
+// probe comes after two hours, not after 7200e6 mod 2^32 us (~48 min).
+TEST_CASE("keep-alive at two hours idle: the first probe after 7200 s") {
+  TcpConfig c = base_config();
+  c.keepalive_idle_us = 7'200'000'000ull;
+  Rig r(c);
+  RFC_REQUIRE(r.handshake());
+  const uint64_t t0 = r.now;
+  const uint64_t t = r.run_until_tx(7'300'000'000ull, 1'000'000);
+  RFC_REQUIRE(t != 0);
+  CHECK(t - t0 + 1'000'000 >= c.keepalive_idle_us);
+  CHECK(t - t0 <= c.keepalive_idle_us + 1'000'000);
+}
+
 // RFC 9293 3.8.4 / RFC 1122 4.2.3.6: a keep-alive is a segment with SEG.SEQ =
 // SND.NXT-1 and zero or one octet, which elicits an ACK. Answered probes keep
 // the connection; cfg.keepalive_probes unanswered ones give up (Timeout).
