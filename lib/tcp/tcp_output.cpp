@@ -309,11 +309,7 @@ size_t TcpStack::Impl::send(ConnId id, std::span<const uint8_t> bytes) {
     TcpFlight* f = ensure_flight(id);
     if (f) n = f->sendq.append(chunks, bytes.first(std::min(space, bytes.size())), reserved_chunks);
   }
-  if (n < bytes.size()) {
-    c.flags |= kWantWritable;
-    const uint32_t queued = c.flight == kNil ? 0 : flights[c.flight].sendq.bytes;
-    if (queued < cfg.send_buffer_bytes) wait_for_pool(id);
-  }
+  if (n < bytes.size()) want_writable(id);  // a short send arms on_writable
   if (n > 0) output_or_cork(id);
   if (busy != id) {
     rearm(id);
